@@ -1,0 +1,369 @@
+// The consumer side of the rings: drains every thread's ring and rebuilds
+// finished spans (SpanData) with times in Unix nanoseconds.
+//
+// One Collector drains at a time (the flusher's, in a running program).
+// A span's records all sit in one ring, before its end record, except for
+// AsyncSpans, whose attributes may be set on other threads: those are
+// finished one pass later, when every ring has been read again after their
+// end was seen (so whatever happened before the end is visible).
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "../clock.hpp"
+#include "../record.hpp"
+#include "../ring.hpp"
+#include "../state.hpp"
+#include "span_data.hpp"
+
+namespace trail::detail {
+
+// OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT and friends, applied as spans are rebuilt.
+struct SpanLimits {
+  std::uint32_t attribute_count = 128;
+  std::uint32_t event_count = 128;
+  std::uint32_t event_attribute_count = 128;
+};
+
+// "int ns::Planner::plan(int) const" -> "ns::Planner::plan".
+inline std::string short_function_name(std::string_view pretty) {
+  if (const auto with = pretty.find(" [with "); with != std::string_view::npos) pretty = pretty.substr(0, with);
+  std::size_t open = std::string_view::npos;
+  int depth = 0;
+  for (std::size_t i = 0; i < pretty.size(); ++i) {
+    const char c = pretty[i];
+    if (c == '<') ++depth;
+    else if (c == '>' && depth > 0) --depth;
+    else if (c == '(' && depth == 0) {
+      // "operator()(...)": the first parenthesis pair is part of the name.
+      if (i >= 8 && pretty.substr(i - 8, 8) == "operator" && i + 1 < pretty.size() && pretty[i + 1] == ')') {
+        ++i;
+        continue;
+      }
+      open = i;
+      break;
+    }
+  }
+  std::string_view head = pretty.substr(0, open);
+  depth = 0;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < head.size(); ++i) {
+    if (head[i] == '<') ++depth;
+    else if (head[i] == '>' && depth > 0) --depth;
+    else if (head[i] == ' ' && depth == 0) start = i + 1;
+  }
+  head = head.substr(start);
+  while (!head.empty() && (head.front() == '*' || head.front() == '&')) head.remove_prefix(1);
+  return std::string(head.empty() ? pretty : head);
+}
+
+class Collector {
+ public:
+  struct Counts {
+    std::uint64_t spans_recorded = 0;       // ended while sampled
+    std::uint64_t spans_dropped_ring_full = 0;
+    std::uint64_t records_dropped_ring_full = 0;  // attributes, events, status
+    std::uint64_t orphaned_records = 0;     // extras whose span end never came
+  };
+
+  explicit Collector(SpanLimits limits = {}) : limits_(limits) {}
+  Collector(const Collector&) = delete;
+  Collector& operator=(const Collector&) = delete;
+
+  // One pass over every ring; appends the spans it finished to `out`.
+  std::size_t collect(std::vector<SpanData>& out) {
+    const std::size_t before = out.size();
+    ++pass_;
+    clock_.refresh();
+    Ring* prev = nullptr;
+    Ring* ring = g_state.rings.load(std::memory_order_acquire);
+    while (ring != nullptr) {
+      Ring* next = ring->next;
+      const bool alive = ring->owner_alive();  // read before draining: a final drain follows exit
+      drain(*ring, out);
+      if (!alive && unlink(prev, ring)) {
+        retire(*ring);
+        delete ring;
+      } else {
+        prev = ring;
+      }
+      ring = next;
+    }
+    finish_deferred(out);
+    bound_pending();
+    return out.size() - before;
+  }
+
+  // Two passes: everything recorded before the call, AsyncSpans included.
+  std::size_t collect_all(std::vector<SpanData>& out) {
+    const std::size_t n = collect(out);
+    return n + collect(out);
+  }
+
+  Counts counts() const {
+    Counts c = retired_;
+    for (Ring* r = g_state.rings.load(std::memory_order_acquire); r != nullptr; r = r->next) {
+      c.spans_recorded += r->spans_recorded();
+      c.spans_dropped_ring_full += r->spans_dropped();
+      c.records_dropped_ring_full += r->records_dropped();
+    }
+    c.orphaned_records = orphaned_;
+    return c;
+  }
+
+  const TickConverter& clock() const noexcept { return clock_; }
+
+ private:
+  struct Pending {
+    std::string name;
+    bool has_name = false;
+    std::vector<Attribute> attributes;
+    std::uint32_t dropped_attributes = 0;
+    std::vector<std::pair<std::uint16_t, SpanEvent>> events;  // by event number
+    StatusCode status = StatusCode::unset;
+    std::string status_message;
+    std::uint64_t touched = 0;  // pass
+  };
+
+  struct Deferred {
+    Record end;
+    std::uint64_t thread_id;
+    std::uint64_t pass;
+  };
+
+  void drain(Ring& ring, std::vector<SpanData>& out) {
+    std::uint64_t pos = ring.read_position();
+    const std::uint64_t end = ring.write_position();
+    while (pos < end) pos += consume(ring, pos, out);
+    ring.release(end);
+  }
+
+  // Handles the record at `pos`; returns how many lines it used.
+  std::uint64_t consume(const Ring& ring, std::uint64_t pos, std::vector<SpanData>& out) {
+    const Record& r = ring.at(pos);
+    switch (r.type) {
+      case RecordType::span_end:
+        if (r.slot & span_deferred) {
+          deferred_.push_back(Deferred{r, ring.thread_id(), pass_});
+        } else {
+          finish(r, ring.thread_id(), out);
+        }
+        return 1;
+      case RecordType::attribute:
+        return consume_attribute(ring, pos);
+      case RecordType::event: {
+        Pending& p = pending(r.span_id);
+        SpanEvent ev;
+        ev.time_unix_nano = clock_.to_unix_ns(r.event.time);
+        if (r.event.name != nullptr) ev.name = r.event.name;
+        else read_text(ring, pos, event_text_offset, ev.name);
+        p.events.emplace_back(r.slot, std::move(ev));
+        return 1 + continuation_count(r.size, 64 - event_text_offset);
+      }
+      case RecordType::status: {
+        Pending& p = pending(r.span_id);
+        p.status = static_cast<StatusCode>(r.value_type);
+        p.status_message.clear();
+        read_text(ring, pos, plain_text_offset, p.status_message);
+        return 1 + continuation_count(r.size, 64 - plain_text_offset);
+      }
+      case RecordType::span_name: {
+        Pending& p = pending(r.span_id);
+        p.name.clear();
+        read_text(ring, pos, plain_text_offset, p.name);
+        p.has_name = true;
+        return 1 + continuation_count(r.size, 64 - plain_text_offset);
+      }
+      case RecordType::continuation:
+        break;
+    }
+    return 1;  // unreachable with a well-formed ring
+  }
+
+  std::uint64_t consume_attribute(const Ring& ring, std::uint64_t pos) {
+    const Record& r = ring.at(pos);
+    const auto type = static_cast<ValueType>(r.value_type);
+    Attribute a;
+    a.key = r.attr.key != nullptr ? r.attr.key : "";
+    std::uint64_t used = 1;
+    switch (type) {
+      case ValueType::boolean: a.value = r.attr.b; break;
+      case ValueType::int64: a.value = r.attr.i; break;
+      case ValueType::float64: a.value = r.attr.d; break;
+      case ValueType::string: {
+        std::string s;
+        read_text(ring, pos, attribute_text_offset, s);
+        a.value = std::move(s);
+        used += continuation_count(r.size, 64 - attribute_text_offset);
+        break;
+      }
+      case ValueType::string_array: {
+        std::vector<std::string> items(static_cast<std::size_t>(r.attr.i));
+        for (auto& item : items) {
+          read_text(ring, pos + used, attribute_text_offset, item);
+          used += 1 + continuation_count(ring.at(pos + used).size, 64 - attribute_text_offset);
+        }
+        a.value = std::move(items);
+        break;
+      }
+    }
+    Pending& p = pending(r.span_id);
+    if (r.slot == 0) {
+      add_attribute(p.attributes, p.dropped_attributes, std::move(a), limits_.attribute_count);
+    } else {
+      for (auto it = p.events.rbegin(); it != p.events.rend(); ++it) {
+        if (it->first != r.slot) continue;
+        add_attribute(it->second.attributes, it->second.dropped_attributes_count, std::move(a),
+                      limits_.event_attribute_count);
+        break;
+      }
+    }
+    return used;
+  }
+
+  // Setting a key again replaces its value (OpenTelemetry); past the limit,
+  // new keys are dropped and counted.
+  static void add_attribute(std::vector<Attribute>& attrs, std::uint32_t& dropped, Attribute a, std::uint32_t limit) {
+    for (auto& existing : attrs) {
+      if (existing.key == a.key) {
+        existing.value = std::move(a.value);
+        return;
+      }
+    }
+    if (attrs.size() >= limit) {
+      ++dropped;
+      return;
+    }
+    attrs.push_back(std::move(a));
+  }
+
+  static void read_text(const Ring& ring, std::uint64_t pos, std::uint32_t offset, std::string& out) {
+    const Record& r = ring.at(pos);
+    const std::uint32_t inline_bytes = 64 - offset;
+    out.append(reinterpret_cast<const char*>(&r) + offset, r.size < inline_bytes ? r.size : inline_bytes);
+    if (r.size > inline_bytes) ring.read_bytes(pos + 1, r.size - inline_bytes, out);
+  }
+
+  Pending& pending(std::uint64_t span_id) {
+    Pending& p = pending_[span_id];
+    p.touched = pass_;
+    return p;
+  }
+
+  void finish(const Record& r, std::uint64_t thread_id, std::vector<SpanData>& out) {
+    SpanData& s = out.emplace_back();
+    s.trace_id = TraceId{r.span.trace_hi, r.span.trace_lo};
+    s.span_id = SpanId{r.span_id};
+    s.parent_span_id = SpanId{r.span.parent_span_id};
+    s.kind = static_cast<SpanKind>(r.value_type);
+    s.start_time_unix_nano = clock_.to_unix_ns(r.span.start);
+    s.end_time_unix_nano = clock_.to_unix_ns(r.span.end);
+    if (s.end_time_unix_nano < s.start_time_unix_nano) s.end_time_unix_nano = s.start_time_unix_nano;
+    // OTLP SpanFlags: W3C flags, and whether the parent's remoteness is known.
+    s.flags = 0x01u | 0x100u | ((r.slot & span_remote_parent) ? 0x200u : 0u);
+    const SpanMeta* meta = r.span.meta;
+    if (meta != nullptr) s.name = meta->name != nullptr ? meta->name : function_name(meta);
+    if (r.slot & span_has_extras) {
+      auto it = pending_.find(r.span_id);
+      if (it != pending_.end()) {
+        Pending& p = it->second;
+        if (p.has_name) s.name = std::move(p.name);
+        s.attributes = std::move(p.attributes);
+        s.dropped_attributes_count = p.dropped_attributes;
+        std::stable_sort(p.events.begin(), p.events.end(),
+                         [](const auto& a, const auto& b) { return a.first < b.first; });
+        for (auto& [slot, ev] : p.events) {
+          if (s.events.size() >= limits_.event_count) {
+            ++s.dropped_events_count;
+            continue;
+          }
+          s.events.push_back(std::move(ev));
+        }
+        s.status_code = p.status;
+        s.status_message = std::move(p.status_message);
+        pending_.erase(it);
+      }
+    }
+    if (s.name.empty()) s.name = "unnamed";
+    if (meta != nullptr && meta->function != nullptr) {
+      add_attribute(s.attributes, s.dropped_attributes_count, {"code.function.name", function_name(meta)},
+                    limits_.attribute_count);
+      add_attribute(s.attributes, s.dropped_attributes_count, {"code.file.path", std::string(meta->file)},
+                    limits_.attribute_count);
+      add_attribute(s.attributes, s.dropped_attributes_count,
+                    {"code.line.number", static_cast<std::int64_t>(meta->line)}, limits_.attribute_count);
+    }
+    add_attribute(s.attributes, s.dropped_attributes_count, {"thread.id", static_cast<std::int64_t>(thread_id)},
+                  limits_.attribute_count);
+  }
+
+  const std::string& function_name(const SpanMeta* meta) {
+    auto it = function_names_.find(meta);
+    if (it == function_names_.end()) it = function_names_.emplace(meta, short_function_name(meta->function)).first;
+    return it->second;
+  }
+
+  void finish_deferred(std::vector<SpanData>& out) {
+    std::size_t kept = 0;
+    for (auto& d : deferred_) {
+      if (d.pass < pass_) finish(d.end, d.thread_id, out);
+      else deferred_[kept++] = d;
+    }
+    deferred_.resize(kept);
+  }
+
+  // Extras whose end record was dropped (ring full) would otherwise pile up:
+  // past the bound, the entries untouched longest are counted and dropped.
+  void bound_pending() {
+    constexpr std::size_t max_pending = 1u << 16;
+    if (pending_.size() <= max_pending) return;
+    std::vector<std::uint64_t> touched;
+    touched.reserve(pending_.size());
+    for (const auto& [id, p] : pending_) touched.push_back(p.touched);
+    auto middle = touched.begin() + static_cast<std::ptrdiff_t>(touched.size() / 2);
+    std::nth_element(touched.begin(), middle, touched.end());
+    const std::uint64_t cutoff = *middle;
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      if (it->second.touched <= cutoff && it->second.touched < pass_) {
+        ++orphaned_;
+        it = pending_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  // Removes a drained ring whose thread exited; the list head is left for a
+  // later pass if a new ring was pushed meanwhile.
+  bool unlink(Ring* prev, Ring* ring) {
+    if (ring->read_position() != ring->write_position()) return false;
+    if (prev != nullptr) {
+      prev->next = ring->next;
+      return true;
+    }
+    Ring* expected = ring;
+    return g_state.rings.compare_exchange_strong(expected, ring->next, std::memory_order_acq_rel);
+  }
+
+  void retire(const Ring& ring) {
+    retired_.spans_recorded += ring.spans_recorded();
+    retired_.spans_dropped_ring_full += ring.spans_dropped();
+    retired_.records_dropped_ring_full += ring.records_dropped();
+  }
+
+  SpanLimits limits_;
+  TickConverter clock_;
+  std::uint64_t pass_ = 0;
+  std::unordered_map<std::uint64_t, Pending> pending_;
+  std::vector<Deferred> deferred_;
+  std::unordered_map<const SpanMeta*, std::string> function_names_;
+  Counts retired_;
+  std::uint64_t orphaned_ = 0;
+};
+
+}  // namespace trail::detail

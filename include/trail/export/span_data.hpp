@@ -1,0 +1,57 @@
+// A finished span as the export side sees it: rebuilt from ring records by
+// the collector, owned, with times already in Unix nanoseconds.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "../enums.hpp"
+#include "../ids.hpp"
+
+namespace trail {
+
+using AttributeValue = std::variant<std::string, bool, std::int64_t, double, std::vector<std::string>>;
+
+struct Attribute {
+  std::string key;
+  AttributeValue value;
+};
+
+struct SpanEvent {
+  std::string name;
+  std::uint64_t time_unix_nano = 0;
+  std::vector<Attribute> attributes;
+  std::uint32_t dropped_attributes_count = 0;
+};
+
+struct SpanData {
+  TraceId trace_id;
+  SpanId span_id;
+  SpanId parent_span_id;          // invalid (zero) for a root span
+  std::string trace_state;        // W3C tracestate passed through, may be empty
+  std::string name;
+  SpanKind kind = SpanKind::internal;
+  std::uint64_t start_time_unix_nano = 0;
+  std::uint64_t end_time_unix_nano = 0;
+  std::vector<Attribute> attributes;
+  std::uint32_t dropped_attributes_count = 0;
+  std::vector<SpanEvent> events;
+  std::uint32_t dropped_events_count = 0;
+  StatusCode status_code = StatusCode::unset;
+  std::string status_message;
+  std::uint32_t flags = 0;        // OTLP SpanFlags: W3C trace flags | HAS_IS_REMOTE | IS_REMOTE
+};
+
+// What identifies the producer of a batch (OTLP Resource + InstrumentationScope).
+struct Resource {
+  std::vector<Attribute> attributes;
+};
+
+struct InstrumentationScope {
+  std::string name = "trail";
+  std::string version;
+};
+
+}  // namespace trail

@@ -1,0 +1,91 @@
+// The boundary between the recording side and the export side: what a
+// producer thread writes into its ring, and the static metadata it points to.
+//
+// Every record is one 64-byte cache line. A span costs one `span_end` record
+// (written when it ends); each attribute, event, status or dynamic name adds
+// a record before it, followed by raw `continuation` lines for long strings.
+#pragma once
+
+#include <cstdint>
+
+#include "enums.hpp"
+
+namespace trail::detail {
+
+// Static description of a span site, made at compile time (Tracy's
+// SourceLocationData): only its address travels through the ring.
+struct SpanMeta {
+  const char* name;             // nullptr: named after `function` (TRAIL_FUNCTION)
+  const char* function;         // __PRETTY_FUNCTION__ of the site; the consumer shortens it
+  const char* file;
+  std::uint32_t line;
+  SpanKind kind;
+};
+
+enum class RecordType : std::uint8_t {
+  span_end = 1,     // a finished span: ids, times, metadata
+  attribute,        // one attribute of a span (slot 0) or of its event number `slot`
+  event,            // a span event
+  status,           // error status with message
+  span_name,        // a dynamic span name
+  continuation,     // raw bytes of the previous record's string
+};
+
+enum class ValueType : std::uint8_t { string = 1, boolean, int64, float64, string_array };
+
+// span_end flags
+enum : std::uint16_t {
+  span_sampled = 1u << 0,
+  span_has_extras = 1u << 1,      // attribute / event / status / name records precede the end
+  span_deferred = 1u << 2,        // ended apart from where it started: extras may sit in other rings
+  span_remote_parent = 1u << 3,
+  span_dynamic_name = 1u << 4,
+};
+
+struct SpanBody {
+  const SpanMeta* meta;         // nullptr for a dynamic name
+  std::uint64_t parent_span_id;
+  std::uint64_t trace_hi, trace_lo;
+  std::uint64_t start, end;     // raw ticks
+};
+
+struct AttributeBody {
+  const char* key;
+  union {
+    bool b;
+    std::int64_t i;
+    double d;
+    char text[40];              // first bytes of a string value
+  };
+};
+
+struct EventBody {
+  std::uint64_t time;           // raw ticks
+  const char* name;             // static name, or nullptr: the dynamic name starts in text
+  char text[32];
+};
+
+struct alignas(64) Record {
+  RecordType type;
+  std::uint8_t value_type;      // ValueType (attribute), SpanKind (span_end), StatusCode (status)
+  std::uint16_t slot;           // span_end: flags; attribute: 0 = span, n = event n; event: its number
+  std::uint32_t size;           // string length in bytes (attribute, event, status, span_name)
+  std::uint64_t span_id;
+
+  union {
+    SpanBody span;
+    AttributeBody attr;
+    EventBody event;
+    char text[48];              // status message / span name
+  };
+};
+
+static_assert(sizeof(Record) == 64, "a record is one cache line");
+
+// How many continuation lines a string of `size` bytes needs after the first
+// `inline_bytes` that fit in its head record.
+constexpr std::uint32_t continuation_count(std::uint32_t size, std::uint32_t inline_bytes) noexcept {
+  return size <= inline_bytes ? 0 : (size - inline_bytes + 63) / 64;
+}
+
+}  // namespace trail::detail

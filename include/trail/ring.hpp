@@ -1,0 +1,134 @@
+// The queue between one producer thread and the flusher: a bounded
+// single-producer / single-consumer ring of 64-byte records.
+//
+// The producer never blocks, locks or allocates: when the ring is full the
+// record is dropped and counted. Each side keeps its hot index on its own
+// cache line; the producer caches the consumer's position and only re-reads
+// it when the ring looks full (or past half, to request an early drain), and
+// the consumer publishes its position once per drain, not per record
+// (quill's lesson: keep the shared lines quiet).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+#include <new>
+
+#include "record.hpp"
+
+namespace trail::detail {
+
+// Set by any producer whose ring passed half full; the flusher polls it and
+// drains early. A plain store: no syscall, no wake-up on the hot path.
+inline std::atomic<bool> g_ring_pressure{false};
+
+class Ring {
+ public:
+  // capacity: records, a power of two.
+  static Ring* create(std::uint32_t capacity, std::uint64_t thread_id) noexcept {
+    auto* records = new (std::nothrow) Record[capacity];
+    if (records == nullptr) return nullptr;
+    auto* ring = new (std::nothrow) Ring(records, capacity, thread_id);
+    if (ring == nullptr) delete[] records;
+    return ring;
+  }
+
+  ~Ring() { delete[] records_; }
+  Ring(const Ring&) = delete;
+  Ring& operator=(const Ring&) = delete;
+
+  // --- producer side -------------------------------------------------------
+
+  // Reserves n consecutive records starting at `pos`; false when full.
+  bool reserve(std::uint32_t n, std::uint64_t& pos) noexcept {
+    const std::uint64_t tail = tail_.load(std::memory_order_relaxed);
+    if (tail + n - cached_head_ > half_) {
+      cached_head_ = head_.load(std::memory_order_acquire);
+      const std::uint64_t used = tail + n - cached_head_;
+      if (used > capacity_) return false;
+      if (used > half_ && !g_ring_pressure.load(std::memory_order_relaxed))
+        g_ring_pressure.store(true, std::memory_order_relaxed);
+    }
+    pos = tail;
+    return true;
+  }
+
+  Record& slot(std::uint64_t pos) noexcept { return records_[pos & mask_]; }
+
+  // Copies bytes into the continuation lines starting at `pos`.
+  void write_bytes(std::uint64_t pos, const char* data, std::uint32_t size) noexcept {
+    for (; size > 0; ++pos) {
+      const std::uint32_t chunk = size < 64 ? size : 64;
+      Record& r = slot(pos);
+      std::memcpy(static_cast<void*>(&r), data, chunk);
+      data += chunk;
+      size -= chunk;
+    }
+  }
+
+  // Publishes everything reserved up to `end`.
+  void commit(std::uint64_t end) noexcept { tail_.store(end, std::memory_order_release); }
+
+  // Single writer: a relaxed load and store, no locked instruction.
+  void count_span() noexcept { bump(spans_recorded_); }
+  void count_dropped_span() noexcept { bump(spans_dropped_); }
+  void count_dropped_record() noexcept { bump(records_dropped_); }
+
+  // Called by the owning thread as it exits: the ring stays until drained.
+  void mark_owner_exited() noexcept { owner_alive_.store(false, std::memory_order_release); }
+
+  // --- consumer side -------------------------------------------------------
+
+  std::uint64_t read_position() const noexcept { return head_.load(std::memory_order_relaxed); }
+  std::uint64_t write_position() const noexcept { return tail_.load(std::memory_order_acquire); }
+  const Record& at(std::uint64_t pos) const noexcept { return records_[pos & mask_]; }
+
+  // Appends `size` bytes held in continuation lines from `pos` to out.
+  template <class String>
+  void read_bytes(std::uint64_t pos, std::uint32_t size, String& out) const {
+    for (; size > 0; ++pos) {
+      const std::uint32_t chunk = size < 64 ? size : 64;
+      out.append(reinterpret_cast<const char*>(&at(pos)), chunk);
+      size -= chunk;
+    }
+  }
+
+  void release(std::uint64_t pos) noexcept { head_.store(pos, std::memory_order_release); }
+
+  bool owner_alive() const noexcept { return owner_alive_.load(std::memory_order_acquire); }
+  std::uint64_t thread_id() const noexcept { return thread_id_; }
+  std::uint32_t capacity() const noexcept { return capacity_; }
+  std::uint64_t spans_recorded() const noexcept { return spans_recorded_.load(std::memory_order_relaxed); }
+  std::uint64_t spans_dropped() const noexcept { return spans_dropped_.load(std::memory_order_relaxed); }
+  std::uint64_t records_dropped() const noexcept { return records_dropped_.load(std::memory_order_relaxed); }
+
+  // Registry link: set before publication, then changed by the consumer only.
+  Ring* next = nullptr;
+
+ private:
+  Ring(Record* records, std::uint32_t capacity, std::uint64_t thread_id) noexcept
+      : records_(records), mask_(capacity - 1), capacity_(capacity), half_(capacity / 2), thread_id_(thread_id) {}
+
+  static void bump(std::atomic<std::uint64_t>& counter) noexcept {
+    counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+
+  // Producer's line.
+  alignas(64) std::atomic<std::uint64_t> tail_{0};
+  std::uint64_t cached_head_ = 0;
+  Record* const records_;
+  const std::uint64_t mask_;
+  const std::uint32_t capacity_;
+  const std::uint32_t half_;
+  std::atomic<std::uint64_t> spans_recorded_{0};
+  std::atomic<std::uint64_t> spans_dropped_{0};
+  std::atomic<std::uint64_t> records_dropped_{0};
+
+  // Consumer's line.
+  alignas(64) std::atomic<std::uint64_t> head_{0};
+
+  alignas(64) std::atomic<bool> owner_alive_{true};
+  const std::uint64_t thread_id_;
+};
+
+}  // namespace trail::detail

@@ -1,0 +1,470 @@
+// Spans: the scoped guard behind TRAIL_SPAN / TRAIL_FUNCTION, and AsyncSpan,
+// which can be moved anywhere and ended on any thread.
+//
+// Hot path: a span reads the clock twice, draws a span id from the thread's
+// generator and writes one record when it ends. Attributes, events and
+// status add a record each. Nothing locks, allocates or blocks.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <initializer_list>
+#include <string_view>
+#include <type_traits>
+
+#include "config.hpp"
+#include "context.hpp"
+#include "record.hpp"
+#include "sampler.hpp"
+#include "state.hpp"
+
+namespace trail {
+
+namespace detail {
+
+struct SpanState {
+  const SpanMeta* meta = nullptr;
+  Context ctx;
+  std::uint64_t parent = 0;
+  std::uint64_t start = 0;
+  std::uint16_t flags = 0;     // span_* flags of record.hpp
+  std::uint16_t events = 0;
+  SpanKind kind = SpanKind::internal;
+  bool live = false;           // started and not yet ended
+};
+
+// Length kept of a string: the value length limit, a quarter of the ring, and
+// never a cut inside a UTF-8 sequence.
+inline std::uint32_t kept_length(const Ring& ring, std::string_view text) noexcept {
+  std::uint64_t limit = g_state.value_length_limit.load(std::memory_order_relaxed);
+  const std::uint64_t ring_limit = std::uint64_t{ring.capacity()} * 16;
+  if (ring_limit < limit) limit = ring_limit;
+  if (text.size() <= limit) return static_cast<std::uint32_t>(text.size());
+  auto len = static_cast<std::uint32_t>(limit);
+  while (len > 0 && (static_cast<unsigned char>(text[len]) & 0xC0u) == 0x80u) --len;
+  return len;
+}
+
+// Writes `head` with `text` starting `offset` bytes into it, spilling into
+// continuation lines; all or nothing.
+inline bool write_with_text(const Record& head, std::uint32_t offset, std::string_view text) noexcept {
+  ThreadState* ts = thread_state();
+  if (ts == nullptr) return false;
+  Ring& ring = *ts->ring;
+  const std::uint32_t size = kept_length(ring, text);
+  const std::uint32_t inline_bytes = 64 - offset;
+  const std::uint32_t count = 1 + continuation_count(size, inline_bytes);
+  std::uint64_t pos;
+  if (!ring.reserve(count, pos)) {
+    ring.count_dropped_record();
+    return false;
+  }
+  Record& r = ring.slot(pos);
+  r = head;
+  r.size = size;
+  std::memcpy(reinterpret_cast<char*>(&r) + offset, text.data(), size < inline_bytes ? size : inline_bytes);
+  if (size > inline_bytes) ring.write_bytes(pos + 1, text.data() + inline_bytes, size - inline_bytes);
+  ring.commit(pos + count);
+  return true;
+}
+
+inline bool write_record(const Record& record) noexcept {
+  ThreadState* ts = thread_state();
+  if (ts == nullptr) return false;
+  Ring& ring = *ts->ring;
+  std::uint64_t pos;
+  if (!ring.reserve(1, pos)) {
+    ring.count_dropped_record();
+    return false;
+  }
+  ring.slot(pos) = record;
+  ring.commit(pos + 1);
+  return true;
+}
+
+constexpr std::uint32_t attribute_text_offset = 24;
+constexpr std::uint32_t event_text_offset = 32;
+constexpr std::uint32_t plain_text_offset = 16;
+
+inline Record attribute_head(std::uint64_t span_id, std::uint16_t slot, const char* key, ValueType type) noexcept {
+  Record r;
+  r.type = RecordType::attribute;
+  r.value_type = static_cast<std::uint8_t>(type);
+  r.slot = slot;
+  r.size = 0;
+  r.span_id = span_id;
+  r.attr.key = key;
+  return r;
+}
+
+template <class T>
+struct always_false : std::false_type {};
+
+template <class T>
+constexpr bool is_string_like = std::is_convertible_v<const T&, std::string_view>;
+
+// Attribute values: string, bool, int64 (any integer), double (any floating).
+template <class T>
+void write_attribute(std::uint64_t span_id, std::uint16_t slot, const char* key, const T& value) noexcept {
+  if constexpr (std::is_same_v<T, bool>) {
+    Record r = attribute_head(span_id, slot, key, ValueType::boolean);
+    r.attr.b = value;
+    write_record(r);
+  } else if constexpr (std::is_integral_v<T>) {
+    Record r = attribute_head(span_id, slot, key, ValueType::int64);
+    r.attr.i = static_cast<std::int64_t>(value);
+    write_record(r);
+  } else if constexpr (std::is_floating_point_v<T>) {
+    Record r = attribute_head(span_id, slot, key, ValueType::float64);
+    r.attr.d = static_cast<double>(value);
+    write_record(r);
+  } else if constexpr (is_string_like<T>) {
+    write_with_text(attribute_head(span_id, slot, key, ValueType::string), attribute_text_offset,
+                    std::string_view(value));
+  } else {
+    static_assert(always_false<T>::value, "trail: attribute values are strings, bool, integers or floating point");
+  }
+}
+
+// A string array: a header record with the element count, then one string
+// record per element, reserved and published together.
+inline void write_string_array(std::uint64_t span_id, std::uint16_t slot, const char* key,
+                               const std::string_view* items, std::size_t count) noexcept {
+  ThreadState* ts = thread_state();
+  if (ts == nullptr) return;
+  Ring& ring = *ts->ring;
+  std::uint64_t total = 1;
+  for (std::size_t i = 0; i < count; ++i)
+    total += 1 + continuation_count(kept_length(ring, items[i]), 64 - attribute_text_offset);
+  std::uint64_t pos;
+  if (total > ring.capacity() || !ring.reserve(static_cast<std::uint32_t>(total), pos)) {
+    ring.count_dropped_record();
+    return;
+  }
+  Record& head = ring.slot(pos);
+  head = attribute_head(span_id, slot, key, ValueType::string_array);
+  head.attr.i = static_cast<std::int64_t>(count);
+  std::uint64_t at = pos + 1;
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::uint32_t size = kept_length(ring, items[i]);
+    Record& r = ring.slot(at);
+    r = attribute_head(span_id, slot, nullptr, ValueType::string);
+    r.size = size;
+    const std::uint32_t inline_bytes = 64 - attribute_text_offset;
+    std::memcpy(r.attr.text, items[i].data(), size < inline_bytes ? size : inline_bytes);
+    if (size > inline_bytes) ring.write_bytes(at + 1, items[i].data() + inline_bytes, size - inline_bytes);
+    at += 1 + continuation_count(size, inline_bytes);
+  }
+  ring.commit(at);
+}
+
+// Fixes ids, parent and the sampling decision; reads the start time.
+TRAIL_FORCE_INLINE void begin_span(SpanState& s, const Context& parent) noexcept {
+  ThreadState* ts = thread_state();
+  if (TRAIL_UNLIKELY(ts == nullptr)) return;
+  bool sampled;
+  if (parent.valid()) {
+    s.ctx.trace_id = parent.trace_id;
+    sampled = TRAIL_LIKELY(!parent.remote) ? parent.sampled() : should_sample(parent, parent.trace_id);
+    s.parent = parent.span_id.value;
+    s.flags = parent.remote ? span_remote_parent : 0;
+  } else {
+    s.ctx.trace_id = ts->ids.trace_id();
+    sampled = should_sample(parent, s.ctx.trace_id);
+  }
+  s.ctx.span_id = ts->ids.span_id();
+  s.ctx.trace_flags = sampled ? 1 : 0;
+  s.live = true;
+  if (sampled) {
+    s.flags |= span_sampled;
+    s.start = ticks();
+  }
+}
+
+TRAIL_FORCE_INLINE void end_span(SpanState& s) noexcept {
+  if (!s.live) return;
+  s.live = false;
+  if (!(s.flags & span_sampled)) return;
+  const std::uint64_t end = ticks();
+  ThreadState* ts = thread_state();
+  if (TRAIL_UNLIKELY(ts == nullptr)) return;
+  Ring& ring = *ts->ring;
+  std::uint64_t pos;
+  if (TRAIL_UNLIKELY(!ring.reserve(1, pos))) {
+    ring.count_dropped_span();
+    return;
+  }
+  Record& r = ring.slot(pos);
+  r.type = RecordType::span_end;
+  r.value_type = static_cast<std::uint8_t>(s.kind);
+  r.slot = s.flags;
+  r.size = 0;
+  r.span_id = s.ctx.span_id.value;
+  r.span.meta = s.meta;
+  r.span.parent_span_id = s.parent;
+  r.span.trace_hi = s.ctx.trace_id.hi;
+  r.span.trace_lo = s.ctx.trace_id.lo;
+  r.span.start = s.start;
+  r.span.end = end;
+  ring.commit(pos + 1);
+  ring.count_span();
+}
+
+}  // namespace detail
+
+class SpanBase;
+
+// A span event, returned by SpanBase::event() to attach attributes to it.
+class EventRef {
+ public:
+  template <class T>
+  EventRef& set(const char* key, const T& value) noexcept;
+
+ private:
+  friend class SpanBase;
+  EventRef(SpanBase* span, std::uint16_t slot) noexcept : span_(span), slot_(slot) {}
+  SpanBase* span_;
+  std::uint16_t slot_;
+};
+
+// What every span offers. Keys are not copied: they must outlive the program
+// (string literals); string values are copied.
+class SpanBase {
+ public:
+  // Sets an attribute: string, bool, integer (stored as int64) or floating point.
+  template <class T>
+  SpanBase& set(const char* key, const T& value) noexcept {
+    if (is_recording()) {
+      detail::write_attribute(s_.ctx.span_id.value, 0, key, value);
+      s_.flags |= detail::span_has_extras;
+    }
+    return *this;
+  }
+
+  // Sets a string-array attribute.
+  SpanBase& set(const char* key, std::initializer_list<std::string_view> values) noexcept {
+    return set_array(key, values.begin(), values.size());
+  }
+  SpanBase& set_array(const char* key, const std::string_view* values, std::size_t count) noexcept {
+    if (is_recording()) {
+      detail::write_string_array(s_.ctx.span_id.value, 0, key, values, count);
+      s_.flags |= detail::span_has_extras;
+    }
+    return *this;
+  }
+
+  // Adds a span event now; the name is copied unless it is a string literal
+  // (pass literals directly, they are kept by address).
+  template <std::size_t N>
+  EventRef event(const char (&name)[N]) noexcept {
+    return add_event(name, {});
+  }
+  EventRef event(std::string_view name) noexcept { return add_event(nullptr, name); }
+
+  // Sets the status to error with a description (OpenTelemetry Status).
+  void error(std::string_view message) noexcept { set_status(StatusCode::error, message); }
+
+  void set_status(StatusCode code, std::string_view description = {}) noexcept {
+    if (!is_recording()) return;
+    detail::Record r;
+    r.type = detail::RecordType::status;
+    r.value_type = static_cast<std::uint8_t>(code);
+    r.slot = 0;
+    r.span_id = s_.ctx.span_id.value;
+    detail::write_with_text(r, detail::plain_text_offset, code == StatusCode::error ? description : std::string_view{});
+    s_.flags |= detail::span_has_extras;
+  }
+
+  bool is_recording() const noexcept { return s_.live && (s_.flags & detail::span_sampled); }
+  const Context& context() const noexcept { return s_.ctx; }
+
+ protected:
+  SpanBase() noexcept = default;
+
+  void begin(const detail::SpanMeta* meta, SpanKind kind, const Context& parent) noexcept {
+    s_.meta = meta;
+    s_.kind = kind;
+    if (detail::enabled()) detail::begin_span(s_, parent);
+  }
+
+  void set_dynamic_name(std::string_view name) noexcept {
+    if (!is_recording()) return;
+    detail::Record r;
+    r.type = detail::RecordType::span_name;
+    r.value_type = 0;
+    r.slot = 0;
+    r.span_id = s_.ctx.span_id.value;
+    if (detail::write_with_text(r, detail::plain_text_offset, name))
+      s_.flags |= detail::span_has_extras | detail::span_dynamic_name;
+  }
+
+  detail::SpanState s_;
+
+ private:
+  friend class EventRef;
+
+  EventRef add_event(const char* static_name, std::string_view name) noexcept {
+    if (!is_recording() || s_.events == UINT16_MAX) return EventRef(this, 0);
+    const auto slot = static_cast<std::uint16_t>(++s_.events);
+    detail::Record r;
+    r.type = detail::RecordType::event;
+    r.value_type = 0;
+    r.slot = slot;
+    r.span_id = s_.ctx.span_id.value;
+    r.event.time = detail::ticks();
+    r.event.name = static_name;
+    if (static_name != nullptr) {
+      r.size = 0;
+      detail::write_record(r);
+    } else {
+      detail::write_with_text(r, detail::event_text_offset, name);
+    }
+    s_.flags |= detail::span_has_extras;
+    return EventRef(this, slot);
+  }
+};
+
+template <class T>
+EventRef& EventRef::set(const char* key, const T& value) noexcept {
+  if (slot_ != 0 && span_->is_recording()) detail::write_attribute(span_->context().span_id.value, slot_, key, value);
+  return *this;
+}
+
+// A scoped span: the current span of its thread from construction to
+// destruction, which ends it. Made by TRAIL_SPAN / TRAIL_FUNCTION.
+class Span : public SpanBase {
+ public:
+  explicit Span(const detail::SpanMeta& meta) noexcept { start(&meta, meta.kind); }
+
+  // A span with a run-time name (copied).
+  explicit Span(std::string_view name, SpanKind kind = SpanKind::internal) noexcept {
+    start(nullptr, kind);
+    set_dynamic_name(name);
+  }
+
+  // A span of a compile-time event type, with its typed attribute values.
+  template <class Type, class... Values, class = decltype(&Type::template record<Span, Values...>)>
+  explicit Span(const Type& type, const Values&... values) noexcept {
+    start(&type.meta, type.meta.kind);
+    type.record(*this, values...);
+  }
+
+  ~Span() {
+    if (!s_.live) return;
+    detail::end_span(s_);
+    detail::t_state.current = saved_;
+  }
+
+  Span(const Span&) = delete;
+  Span& operator=(const Span&) = delete;
+
+ private:
+  TRAIL_FORCE_INLINE void start(const detail::SpanMeta* meta, SpanKind kind) noexcept {
+    saved_ = detail::t_state.current;
+    begin(meta, kind, saved_);
+    if (s_.live) detail::t_state.current = s_.ctx;
+  }
+
+  Context saved_;
+};
+
+// A span not tied to a scope or a thread: started explicitly, moved anywhere,
+// ended explicitly on any thread (or by its destructor, so it is never lost).
+// Its parent is fixed when it starts. It does not become current; use
+// ContextScope(span.context()) to parent work to it. One thread at a time.
+class AsyncSpan : public SpanBase {
+ public:
+  AsyncSpan() noexcept = default;
+
+  explicit AsyncSpan(const detail::SpanMeta& meta, const Context& parent = current()) noexcept {
+    begin(&meta, meta.kind, parent);
+    s_.flags |= detail::span_deferred;
+  }
+
+  explicit AsyncSpan(std::string_view name, SpanKind kind = SpanKind::internal,
+                     const Context& parent = current()) noexcept {
+    begin(nullptr, kind, parent);
+    s_.flags |= detail::span_deferred;
+    set_dynamic_name(name);
+  }
+
+  template <class Type, class... Values, class = decltype(&Type::template record<AsyncSpan, Values...>)>
+  explicit AsyncSpan(const Type& type, const Values&... values) noexcept {
+    begin(&type.meta, type.meta.kind, current());
+    s_.flags |= detail::span_deferred;
+    type.record(*this, values...);
+  }
+
+  AsyncSpan(AsyncSpan&& other) noexcept { take(other); }
+  AsyncSpan& operator=(AsyncSpan&& other) noexcept {
+    if (this != &other) {
+      end();
+      take(other);
+    }
+    return *this;
+  }
+  AsyncSpan(const AsyncSpan&) = delete;
+  AsyncSpan& operator=(const AsyncSpan&) = delete;
+  ~AsyncSpan() { end(); }
+
+  void end() noexcept { detail::end_span(s_); }
+
+ private:
+  void take(AsyncSpan& other) noexcept {
+    s_ = other.s_;
+    other.s_.live = false;
+  }
+};
+
+namespace detail {
+
+// Stands in for a span when TRAIL_DISABLED compiles tracing out.
+struct NoopSpan {
+  template <class... Args>
+  constexpr NoopSpan& set(const Args&...) noexcept { return *this; }
+  template <class... Args>
+  constexpr NoopSpan& event(const Args&...) noexcept { return *this; }
+  constexpr void error(std::string_view) const noexcept {}
+  constexpr void set_status(StatusCode, std::string_view = {}) const noexcept {}
+  constexpr bool is_recording() const noexcept { return false; }
+};
+
+}  // namespace detail
+
+}  // namespace trail
+
+#define TRAIL_DETAIL_CAT2(a, b) a##b
+#define TRAIL_DETAIL_CAT(a, b) TRAIL_DETAIL_CAT2(a, b)
+
+#if defined(TRAIL_DISABLED)
+
+#define TRAIL_SPAN_VAR(var, name) [[maybe_unused]] ::trail::detail::NoopSpan var
+#define TRAIL_SPAN(name) static_cast<void>(0)
+#define TRAIL_FUNCTION() static_cast<void>(0)
+#define TRAIL_EVENT(var, type, ...) [[maybe_unused]] ::trail::detail::NoopSpan var
+
+#else
+
+#define TRAIL_DETAIL_SITE(site, name)                                                                   \
+  static constexpr ::trail::detail::SpanMeta site {                                                     \
+    name, __PRETTY_FUNCTION__, __FILE__, static_cast<std::uint32_t>(__LINE__), ::trail::SpanKind::internal \
+  }
+#define TRAIL_DETAIL_SPAN(var, name, site) \
+  TRAIL_DETAIL_SITE(site, name);           \
+  ::trail::Span var(site)
+
+// A scoped span named `name` (a string literal), reachable as `var`.
+#define TRAIL_SPAN_VAR(var, name) TRAIL_DETAIL_SPAN(var, "" name "", TRAIL_DETAIL_CAT(trail_site_, __COUNTER__))
+
+// A scoped span named `name` (a string literal) until the end of the scope.
+#define TRAIL_SPAN(name) TRAIL_SPAN_VAR(TRAIL_DETAIL_CAT(trail_span_, __COUNTER__), name)
+
+// A scoped span named after the enclosing function.
+#define TRAIL_FUNCTION()                                                     \
+  TRAIL_DETAIL_SPAN(TRAIL_DETAIL_CAT(trail_span_, __COUNTER__), nullptr,     \
+                    TRAIL_DETAIL_CAT(trail_site_, __COUNTER__))
+
+// A scoped span of a compile-time event type with its attribute values.
+#define TRAIL_EVENT(var, type, ...) ::trail::Span var(type, __VA_ARGS__)
+
+#endif

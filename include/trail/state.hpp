@@ -1,0 +1,154 @@
+// Process-wide and per-thread recording state.
+//
+// All process-wide state of the recording side lives in the inline
+// variables of this header and of clock.hpp, ring.hpp and sampler.hpp. A
+// header-only library linked into several shared objects with hidden
+// visibility gets one copy per object (opentelemetry-cpp #1520): instrument
+// shared libraries with default visibility, or call init() in each.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <cstdlib>
+#include <sys/random.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "clock.hpp"
+#include "config.hpp"
+#include "context.hpp"
+#include "ids.hpp"
+#include "ring.hpp"
+
+namespace trail::detail {
+
+struct GlobalState {
+  // 1 on, 0 off, -1 not yet resolved from OTEL_SDK_DISABLED.
+  std::atomic<int> enabled{-1};
+  // Every ring ever registered and not yet reclaimed (lock-free push).
+  std::atomic<Ring*> rings{nullptr};
+  // Records per ring, for rings created from now on.
+  std::atomic<std::uint32_t> ring_capacity{16384};
+  // OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT, applied as strings are copied.
+  std::atomic<std::uint32_t> value_length_limit{UINT32_MAX};
+  std::atomic<std::uint64_t> thread_counter{0};
+};
+
+inline GlobalState g_state;
+
+struct ThreadState {
+  Ring* ring;        // nullptr until the thread's first span, and after it exits
+  bool exited;       // thread-local destructors ran: record nothing more
+  Context current;   // the active context on this thread
+  IdGenerator ids;
+};
+
+// Constant-initialized and trivially destructible: access is a plain
+// thread-pointer-relative load, with no TLS guard.
+inline thread_local ThreadState t_state{};
+
+// Constructed by a thread's first span; its destructor hands the ring over.
+struct ThreadExitHook {
+  Ring* ring = nullptr;
+  ~ThreadExitHook() {
+    if (ring == nullptr) return;
+    t_state.ring = nullptr;
+    t_state.exited = true;
+    ring->mark_owner_exited();
+  }
+};
+
+inline bool resolve_enabled() noexcept {
+  int state = g_state.enabled.load(std::memory_order_relaxed);
+  if (state < 0) {
+    const char* v = std::getenv("OTEL_SDK_DISABLED");
+    const bool disabled = v != nullptr && (v[0] == 't' || v[0] == 'T') && (v[1] == 'r' || v[1] == 'R') &&
+                          (v[2] == 'u' || v[2] == 'U') && (v[3] == 'e' || v[3] == 'E') && v[4] == '\0';
+    int expected = -1;
+    g_state.enabled.compare_exchange_strong(expected, disabled ? 0 : 1, std::memory_order_relaxed);
+    state = g_state.enabled.load(std::memory_order_relaxed);
+  }
+  return state == 1;
+}
+
+// A load and a branch when tracing is on; also when it is off.
+TRAIL_FORCE_INLINE bool enabled() noexcept {
+  const int state = g_state.enabled.load(std::memory_order_relaxed);
+  return TRAIL_LIKELY(state == 1) || (TRAIL_UNLIKELY(state < 0) && resolve_enabled());
+}
+
+inline std::uint64_t current_thread_id() noexcept { return static_cast<std::uint64_t>(::syscall(SYS_gettid)); }
+
+inline void register_ring(Ring* ring) noexcept {
+  Ring* head = g_state.rings.load(std::memory_order_relaxed);
+  do ring->next = head;
+  while (!g_state.rings.compare_exchange_weak(head, ring, std::memory_order_release, std::memory_order_relaxed));
+}
+
+// The thread's first span: seeds its id generator and registers its ring.
+// The only allocation and the only shared write on the recording side.
+TRAIL_NOINLINE inline bool thread_init() noexcept {
+  ThreadState& ts = t_state;
+  if (ts.ring != nullptr) return true;
+  if (ts.exited) return false;
+  std::uint64_t entropy = 0;
+  if (getrandom(&entropy, sizeof entropy, GRND_NONBLOCK) != static_cast<ssize_t>(sizeof entropy)) entropy = 0;
+  entropy ^= ticks() ^ monotonic_ns() ^ reinterpret_cast<std::uintptr_t>(&ts) ^
+             (g_state.thread_counter.fetch_add(1, std::memory_order_relaxed) * 0x9e3779b97f4a7c15ull);
+  ts.ids.seed(entropy);
+  std::uint32_t capacity = g_state.ring_capacity.load(std::memory_order_relaxed);
+  Ring* ring = Ring::create(capacity, current_thread_id());
+  if (ring == nullptr) return false;
+  register_ring(ring);
+  ts.ring = ring;
+  // Function-local so that only code that records pays for its TLS guard.
+  static thread_local ThreadExitHook exit_hook;
+  exit_hook.ring = ring;
+  return true;
+}
+
+TRAIL_FORCE_INLINE ThreadState* thread_state() noexcept {
+  ThreadState& ts = t_state;
+  if (TRAIL_UNLIKELY(ts.ring == nullptr) && !thread_init()) return nullptr;
+  return &ts;
+}
+
+}  // namespace trail::detail
+
+namespace trail {
+
+// Turns recording on or off at run time; off, a span costs a load and a branch.
+inline void set_enabled(bool on) noexcept { detail::g_state.enabled.store(on ? 1 : 0, std::memory_order_relaxed); }
+inline bool is_enabled() noexcept { return detail::enabled(); }
+
+// Records per thread ring (rounded up to a power of two, at least 64), for
+// threads whose first span comes after the call. Each record is 64 bytes.
+inline void set_ring_capacity(std::uint32_t records) noexcept {
+  std::uint32_t capacity = 64;
+  while (capacity < records && capacity < (1u << 24)) capacity <<= 1;
+  detail::g_state.ring_capacity.store(capacity, std::memory_order_relaxed);
+}
+
+// OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: longer string values are truncated (at a
+// UTF-8 boundary) as they are recorded.
+inline void set_attribute_value_length_limit(std::uint32_t bytes) noexcept {
+  detail::g_state.value_length_limit.store(bytes, std::memory_order_relaxed);
+}
+
+// The context spans opened now on this thread would be children of.
+inline Context current() noexcept { return detail::t_state.current; }
+
+// Makes `ctx` the current context for a scope: work handed to another thread
+// or a job system parents to the span that scheduled it.
+class ContextScope {
+ public:
+  explicit ContextScope(const Context& ctx) noexcept : saved_(detail::t_state.current) { detail::t_state.current = ctx; }
+  ~ContextScope() { detail::t_state.current = saved_; }
+  ContextScope(const ContextScope&) = delete;
+  ContextScope& operator=(const ContextScope&) = delete;
+
+ private:
+  Context saved_;
+};
+
+}  // namespace trail

@@ -1,0 +1,11 @@
+# Fails when the object file names any trail symbol.
+execute_process(COMMAND nm -C ${OBJECT} OUTPUT_VARIABLE symbols RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "nm failed on ${OBJECT}")
+endif()
+if(symbols MATCHES "trail")
+  message(FATAL_ERROR "TRAIL_DISABLED object references trail symbols:\n${symbols}")
+endif()
+if(NOT symbols MATCHES "work")
+  message(FATAL_ERROR "sanity: the object should define work(int):\n${symbols}")
+endif()

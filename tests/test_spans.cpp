@@ -1,0 +1,243 @@
+// Spans as instrumented code records them, rebuilt by the consumer side.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <string>
+#include <thread>
+
+#include <trail/trail.hpp>
+
+#include "support/recorded.hpp"
+
+using trail::test::find_attribute;
+using trail::test::find_span;
+using trail::test::recorded;
+
+namespace {
+
+struct Planner {
+  void plan() { TRAIL_FUNCTION(); }
+};
+
+}  // namespace
+
+TEST_CASE("a scoped span has ids, times, name, kind and source location") {
+  recorded();
+  const std::uint64_t before = trail::detail::realtime_ns();
+  { TRAIL_SPAN("expand"); }
+  const std::uint64_t after = trail::detail::realtime_ns();
+  const auto spans = recorded();
+  REQUIRE(spans.size() == 1);
+  const trail::SpanData& s = spans[0];
+  CHECK(s.name == "expand");
+  CHECK(s.kind == trail::SpanKind::internal);
+  CHECK(s.trace_id.valid());
+  CHECK(s.span_id.valid());
+  CHECK_FALSE(s.parent_span_id.valid());
+  CHECK(s.start_time_unix_nano <= s.end_time_unix_nano);
+  CHECK(s.start_time_unix_nano + 1'000'000 >= before);
+  CHECK(s.end_time_unix_nano <= after + 1'000'000);
+  CHECK(s.flags == 0x101u);  // sampled, parent known to be local
+  CHECK(s.status_code == trail::StatusCode::unset);
+  REQUIRE(find_attribute(s.attributes, "code.file.path") != nullptr);
+  CHECK(std::get<std::string>(*find_attribute(s.attributes, "code.file.path")).find("test_spans.cpp") !=
+        std::string::npos);
+  CHECK(std::get<std::int64_t>(*find_attribute(s.attributes, "code.line.number")) > 0);
+  CHECK(std::get<std::int64_t>(*find_attribute(s.attributes, "thread.id")) ==
+        static_cast<std::int64_t>(trail::detail::current_thread_id()));
+}
+
+TEST_CASE("TRAIL_FUNCTION names the span after the qualified function") {
+  recorded();
+  Planner{}.plan();
+  const auto spans = recorded();
+  REQUIRE(spans.size() == 1);
+  CHECK(spans[0].name == "{anonymous}::Planner::plan");
+  CHECK(std::get<std::string>(*find_attribute(spans[0].attributes, "code.function.name")) ==
+        "{anonymous}::Planner::plan");
+}
+
+TEST_CASE("nested spans: the child's parent is the enclosing span, in the same trace") {
+  recorded();
+  {
+    TRAIL_SPAN("outer");
+    { TRAIL_SPAN("inner"); }
+  }
+  { TRAIL_SPAN("next root"); }
+  const auto spans = recorded();
+  const auto* outer = find_span(spans, "outer");
+  const auto* inner = find_span(spans, "inner");
+  const auto* next = find_span(spans, "next root");
+  REQUIRE(outer);
+  REQUIRE(inner);
+  REQUIRE(next);
+  CHECK(inner->parent_span_id == outer->span_id);
+  CHECK(inner->trace_id == outer->trace_id);
+  CHECK(next->trace_id != outer->trace_id);
+  CHECK_FALSE(next->parent_span_id.valid());
+  CHECK(outer->start_time_unix_nano <= inner->start_time_unix_nano);
+  CHECK(inner->end_time_unix_nano <= outer->end_time_unix_nano);
+  CHECK_FALSE(trail::current().valid());  // restored after the scopes
+}
+
+TEST_CASE("attributes of every type, replaced keys, events and error status") {
+  recorded();
+  {
+    TRAIL_SPAN_VAR(s, "score");
+    s.set("nodes", 128);
+    s.set("ok", true);
+    s.set("cost", 2.5);
+    s.set("nan", std::nan(""));
+    s.set("target", std::string("home base"));
+    s.set("literal", "static");
+    s.set("reasons", {"stop", "length"});
+    s.set("nodes", 256);  // replaces
+    s.event("pruned");
+    s.event(std::string("dynamic event")).set("depth", 3).set("why", std::string("bound"));
+    s.error("no path");
+  }
+  const auto spans = recorded();
+  REQUIRE(spans.size() == 1);
+  const trail::SpanData& s = spans[0];
+  CHECK(std::get<std::int64_t>(*find_attribute(s.attributes, "nodes")) == 256);
+  CHECK(std::get<bool>(*find_attribute(s.attributes, "ok")) == true);
+  CHECK(std::get<double>(*find_attribute(s.attributes, "cost")) == 2.5);
+  CHECK(std::isnan(std::get<double>(*find_attribute(s.attributes, "nan"))));
+  CHECK(std::get<std::string>(*find_attribute(s.attributes, "target")) == "home base");
+  CHECK(std::get<std::string>(*find_attribute(s.attributes, "literal")) == "static");
+  CHECK(std::get<std::vector<std::string>>(*find_attribute(s.attributes, "reasons")) ==
+        std::vector<std::string>{"stop", "length"});
+  REQUIRE(s.events.size() == 2);
+  CHECK(s.events[0].name == "pruned");
+  CHECK(s.events[0].attributes.empty());
+  CHECK(s.events[1].name == "dynamic event");
+  CHECK(std::get<std::int64_t>(*find_attribute(s.events[1].attributes, "depth")) == 3);
+  CHECK(std::get<std::string>(*find_attribute(s.events[1].attributes, "why")) == "bound");
+  CHECK(s.events[0].time_unix_nano >= s.start_time_unix_nano);
+  CHECK(s.events[1].time_unix_nano <= s.end_time_unix_nano);
+  CHECK(s.status_code == trail::StatusCode::error);
+  CHECK(s.status_message == "no path");
+}
+
+TEST_CASE("dynamic names and long strings are copied through continuation records") {
+  recorded();
+  std::string long_value(5000, 'x');
+  for (std::size_t i = 0; i < long_value.size(); ++i) long_value[i] = static_cast<char>('a' + i % 26);
+  std::string name = "agent-" + std::to_string(42);
+  {
+    trail::Span s(name);
+    name.assign("overwritten");  // the span keeps its own copy
+    s.set("long", long_value);
+    s.set("embedded nul", std::string_view("a\0b", 3));
+  }
+  const auto spans = recorded();
+  REQUIRE(spans.size() == 1);
+  CHECK(spans[0].name == "agent-42");
+  CHECK(std::get<std::string>(*find_attribute(spans[0].attributes, "long")) == long_value);
+  CHECK(std::get<std::string>(*find_attribute(spans[0].attributes, "embedded nul")) == std::string("a\0b", 3));
+}
+
+TEST_CASE("the attribute count limit drops and counts what it cuts") {
+  recorded();
+  {
+    TRAIL_SPAN_VAR(s, "many");
+    static const char* keys[] = {"k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k9"};
+    for (const char* k : keys) s.set(k, 1);
+  }
+  trail::detail::Collector limited({/*attribute_count=*/4, 128, 128});
+  std::vector<trail::SpanData> spans;
+  limited.collect_all(spans);
+  REQUIRE(spans.size() == 1);
+  CHECK(spans[0].attributes.size() == 4);
+  // 10 user attributes + 4 source/thread attributes, 4 kept
+  CHECK(spans[0].dropped_attributes_count == 10);
+}
+
+TEST_CASE("the value length limit truncates at a UTF-8 boundary") {
+  recorded();
+  trail::set_attribute_value_length_limit(4);
+  {
+    TRAIL_SPAN_VAR(s, "truncated");
+    s.set("ascii", "abcdefgh");
+    s.set("utf8", "ab\xC3\xA9\xC3\xA9");  // "abéé": cut before the second é's lead byte
+    s.set("utf8 mid", "abc\xC3\xA9");     // cut inside é: back off to "abc"
+  }
+  trail::set_attribute_value_length_limit(UINT32_MAX);
+  const auto spans = recorded();
+  REQUIRE(spans.size() == 1);
+  CHECK(std::get<std::string>(*find_attribute(spans[0].attributes, "ascii")) == "abcd");
+  CHECK(std::get<std::string>(*find_attribute(spans[0].attributes, "utf8")) == "ab\xC3\xA9");
+  CHECK(std::get<std::string>(*find_attribute(spans[0].attributes, "utf8 mid")) == "abc");
+}
+
+TEST_CASE("an AsyncSpan started on one thread is ended on another, with attributes from both") {
+  recorded();
+  trail::Context parent;
+  trail::AsyncSpan call;
+  {
+    TRAIL_SPAN("frame 1");
+    parent = trail::current();
+    call = trail::AsyncSpan("llm call", trail::SpanKind::client);
+    call.set("started.on", "main");
+  }
+  std::thread worker([&] {
+    call.set("finished.on", "worker");
+    {
+      trail::ContextScope scope(call.context());
+      TRAIL_SPAN("parse reply");
+    }
+    call.end();
+  });
+  worker.join();
+  const auto spans = recorded();
+  const auto* frame = find_span(spans, "frame 1");
+  const auto* llm = find_span(spans, "llm call");
+  const auto* parse = find_span(spans, "parse reply");
+  REQUIRE(frame);
+  REQUIRE(llm);
+  REQUIRE(parse);
+  CHECK(llm->parent_span_id == parent.span_id);
+  CHECK(llm->kind == trail::SpanKind::client);
+  CHECK(parse->parent_span_id == llm->span_id);
+  CHECK(parse->trace_id == frame->trace_id);
+  CHECK(std::get<std::string>(*find_attribute(llm->attributes, "started.on")) == "main");
+  CHECK(std::get<std::string>(*find_attribute(llm->attributes, "finished.on")) == "worker");
+  CHECK(llm->end_time_unix_nano >= frame->end_time_unix_nano);
+}
+
+TEST_CASE("an AsyncSpan destroyed without end() is ended, never lost") {
+  recorded();
+  { trail::AsyncSpan forgotten("forgotten"); }
+  const auto spans = recorded();
+  REQUIRE(spans.size() == 1);
+  CHECK(spans[0].name == "forgotten");
+}
+
+TEST_CASE("a thread that exits loses nothing, and its ring is reclaimed once drained") {
+  recorded();
+  std::thread([] {
+    for (int i = 0; i < 100; ++i) {
+      TRAIL_SPAN("short-lived thread");
+    }
+  }).join();
+  std::size_t rings_before = 0;
+  for (auto* r = trail::detail::g_state.rings.load(); r; r = r->next) ++rings_before;
+  const auto spans = recorded();
+  std::size_t rings_after = 0;
+  for (auto* r = trail::detail::g_state.rings.load(); r; r = r->next) ++rings_after;
+  CHECK(spans.size() == 100);
+  CHECK(rings_after == rings_before - 1);
+}
+
+TEST_CASE("set_enabled(false) records nothing and keeps no context") {
+  recorded();
+  trail::set_enabled(false);
+  {
+    TRAIL_SPAN_VAR(s, "off");
+    s.set("k", 1);
+    CHECK_FALSE(s.is_recording());
+    CHECK_FALSE(trail::current().valid());
+  }
+  trail::set_enabled(true);
+  CHECK(recorded().empty());
+}
