@@ -6,6 +6,7 @@
 // a record before it, followed by raw `continuation` lines for long strings.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "enums.hpp"
@@ -81,6 +82,14 @@ struct alignas(64) Record {
 };
 
 static_assert(sizeof(Record) == 64, "a record is one cache line");
+
+// Where a string starts inside its head record, by record type.
+constexpr std::uint32_t attribute_text_offset = 24;
+constexpr std::uint32_t event_text_offset = 32;
+constexpr std::uint32_t plain_text_offset = 16;
+static_assert(offsetof(Record, attr) + offsetof(AttributeBody, text) == attribute_text_offset);
+static_assert(offsetof(Record, event) + offsetof(EventBody, text) == event_text_offset);
+static_assert(offsetof(Record, text) == plain_text_offset);
 
 // How many continuation lines a string of `size` bytes needs after the first
 // `inline_bytes` that fit in its head record.

@@ -82,10 +82,6 @@ inline bool write_record(const Record& record) noexcept {
   return true;
 }
 
-constexpr std::uint32_t attribute_text_offset = 24;
-constexpr std::uint32_t event_text_offset = 32;
-constexpr std::uint32_t plain_text_offset = 16;
-
 inline Record attribute_head(std::uint64_t span_id, std::uint16_t slot, const char* key, ValueType type) noexcept {
   Record r;
   r.type = RecordType::attribute;

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -30,27 +31,32 @@ struct SpanLimits {
   std::uint32_t event_attribute_count = 128;
 };
 
-// "int ns::Planner::plan(int) const" -> "ns::Planner::plan".
+// "int ns::Planner::plan(int) const" -> "ns::Planner::plan" (g++ and clang
+// spellings of __PRETTY_FUNCTION__); best effort for lambdas and templates.
 inline std::string short_function_name(std::string_view pretty) {
-  if (const auto with = pretty.find(" [with "); with != std::string_view::npos) pretty = pretty.substr(0, with);
-  std::size_t open = std::string_view::npos;
-  int depth = 0;
-  for (std::size_t i = 0; i < pretty.size(); ++i) {
-    const char c = pretty[i];
-    if (c == '<') ++depth;
-    else if (c == '>' && depth > 0) --depth;
-    else if (c == '(' && depth == 0) {
-      // "operator()(...)": the first parenthesis pair is part of the name.
-      if (i >= 8 && pretty.substr(i - 8, 8) == "operator" && i + 1 < pretty.size() && pretty[i + 1] == ')') {
-        ++i;
-        continue;
+  std::string text(pretty.substr(0, pretty.find(" [")));  // g++ " [with T = int]", clang " [T = int]"
+  for (const std::string_view anon : {std::string_view("(anonymous namespace)"), std::string_view("(anonymous class)")}) {
+    for (auto at = text.find(anon); at != std::string::npos; at = text.find(anon, at))
+      text.replace(at, anon.size(), anon[11] == 'n' ? "{anonymous}" : "{lambda}");
+  }
+  std::string_view head = text;
+  // The parameter list is the parenthesis pair that closes last.
+  const auto close = head.rfind(')');
+  const bool ends_in_parameters =
+      close != std::string_view::npos &&
+      head.find_first_not_of("abcdefghijklmnopqrstuvwxyz &", close + 1) == std::string_view::npos;
+  if (ends_in_parameters) {
+    int depth = 0;
+    for (std::size_t i = close + 1; i-- > 0;) {
+      if (head[i] == ')') ++depth;
+      else if (head[i] == '(' && --depth == 0) {
+        head = head.substr(0, i);
+        break;
       }
-      open = i;
-      break;
     }
   }
-  std::string_view head = pretty.substr(0, open);
-  depth = 0;
+  // Drop the return type: everything up to the last space outside <...>.
+  int depth = 0;
   std::size_t start = 0;
   for (std::size_t i = 0; i < head.size(); ++i) {
     if (head[i] == '<') ++depth;
@@ -59,7 +65,7 @@ inline std::string short_function_name(std::string_view pretty) {
   }
   head = head.substr(start);
   while (!head.empty() && (head.front() == '*' || head.front() == '&')) head.remove_prefix(1);
-  return std::string(head.empty() ? pretty : head);
+  return std::string(head.empty() ? std::string_view(text) : head);
 }
 
 class Collector {
@@ -75,9 +81,11 @@ class Collector {
   Collector(const Collector&) = delete;
   Collector& operator=(const Collector&) = delete;
 
-  // One pass over every ring; appends the spans it finished to `out`.
-  std::size_t collect(std::vector<SpanData>& out) {
+  // One pass over every ring; appends the spans it finished to `out`, at
+  // most about `limit` (the rest stays in the rings for the next pass).
+  std::size_t collect(std::vector<SpanData>& out, std::size_t limit = SIZE_MAX) {
     const std::size_t before = out.size();
+    complete_ = true;
     ++pass_;
     clock_.refresh();
     Ring* prev = nullptr;
@@ -85,7 +93,7 @@ class Collector {
     while (ring != nullptr) {
       Ring* next = ring->next;
       const bool alive = ring->owner_alive();  // read before draining: a final drain follows exit
-      drain(*ring, out);
+      drain(*ring, out, before, limit);
       if (!alive && unlink(prev, ring)) {
         retire(*ring);
         delete ring;
@@ -118,6 +126,9 @@ class Collector {
 
   const TickConverter& clock() const noexcept { return clock_; }
 
+  // Whether the last collect() read every ring to its end (no limit hit).
+  bool last_pass_complete() const noexcept { return complete_; }
+
  private:
   struct Pending {
     std::string name;
@@ -136,11 +147,17 @@ class Collector {
     std::uint64_t pass;
   };
 
-  void drain(Ring& ring, std::vector<SpanData>& out) {
+  void drain(Ring& ring, std::vector<SpanData>& out, std::size_t before, std::size_t limit) {
     std::uint64_t pos = ring.read_position();
     const std::uint64_t end = ring.write_position();
-    while (pos < end) pos += consume(ring, pos, out);
-    ring.release(end);
+    while (pos < end) {
+      if (out.size() - before >= limit) {
+        complete_ = false;
+        break;
+      }
+      pos += consume(ring, pos, out);
+    }
+    ring.release(pos);
   }
 
   // Handles the record at `pos`; returns how many lines it used.
@@ -364,6 +381,7 @@ class Collector {
   std::unordered_map<const SpanMeta*, std::string> function_names_;
   Counts retired_;
   std::uint64_t orphaned_ = 0;
+  bool complete_ = true;
 };
 
 }  // namespace trail::detail

@@ -1,0 +1,79 @@
+// The Exporter interface: what the flusher hands finished spans and metric
+// points to. Built-in exporters implement it; users may too, and pass theirs
+// to trail::init in Config::exporters.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "metrics_data.hpp"
+#include "span_data.hpp"
+
+namespace trail {
+
+using Clock = std::chrono::steady_clock;
+
+// The time an export may take. `deadline` bounds this call; `hard_deadline`
+// (when set) is moved earlier by shutdown, so retries stop in time.
+class ExportDeadline {
+ public:
+  explicit ExportDeadline(Clock::time_point deadline, const std::atomic<std::int64_t>* hard_deadline = nullptr) noexcept
+      : deadline_(deadline), hard_(hard_deadline) {}
+
+  Clock::time_point get() const noexcept {
+    if (hard_ == nullptr) return deadline_;
+    const Clock::time_point hard{Clock::duration{hard_->load(std::memory_order_relaxed)}};
+    return hard < deadline_ ? hard : deadline_;
+  }
+  bool passed() const noexcept { return Clock::now() >= get(); }
+
+ private:
+  Clock::time_point deadline_;
+  const std::atomic<std::int64_t>* hard_;
+};
+
+struct ExportResult {
+  enum class Status {
+    success,   // delivered (maybe partly rejected: see `rejected`)
+    failure,   // not delivered: retries exhausted, deadline passed, or not retryable
+    rejected,  // the receiver refused the whole batch (a 4xx other than 429)
+  };
+  Status status = Status::success;
+  std::uint64_t rejected = 0;  // items the receiver refused (partialSuccess)
+  std::string message;         // why, for failure / rejected / partial success
+
+  bool ok() const noexcept { return status == Status::success; }
+};
+
+struct SpanBatch {
+  const Resource& resource;
+  const InstrumentationScope& scope;
+  const SpanData* data;  // size spans, valid for the call only
+  std::size_t size;
+
+  const SpanData* begin() const noexcept { return data; }
+  const SpanData* end() const noexcept { return data + size; }
+};
+
+struct MetricBatch {
+  const Resource& resource;
+  const InstrumentationScope& scope;
+  const std::vector<MetricData>& metrics;
+};
+
+// Called on the flusher thread only, one call at a time. An implementation
+// must return by the deadline and must not throw (a throw counts as failure).
+class Exporter {
+ public:
+  virtual ~Exporter() = default;
+  virtual ExportResult export_spans(const SpanBatch& batch, const ExportDeadline& deadline) = 0;
+  // Exporters that take no metrics keep this default.
+  virtual ExportResult export_metrics(const MetricBatch&, const ExportDeadline&) { return {}; }
+  // Last call, at shutdown; release resources here.
+  virtual void shutdown() noexcept {}
+};
+
+}  // namespace trail

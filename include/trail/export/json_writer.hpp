@@ -1,0 +1,214 @@
+// Low-level JSON output: appends to a caller-owned, reused std::string.
+// No DOM and no allocation beyond the buffer's own growth; the OTLP/JSON
+// serializers (traces, metrics) are built from these pieces.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
+
+namespace trail::detail {
+
+// Appends to a std::string through a raw cursor, so that the hot path is
+// inline pointer bumps instead of out-of-line std::string::append calls
+// (measured: about 40% of serializer time). The string is grown
+// geometrically (its new bytes zero-filled once) and trimmed back to what was
+// written when the sink is destroyed; until then its size is not meaningful.
+// The JSON writers below take either a std::string or a StringSink.
+class StringSink {
+ public:
+  explicit StringSink(std::string& out) noexcept
+      : out_(out), begin_(out.data()), pos_(begin_ + out.size()), end_(pos_) {}
+  ~StringSink() { out_.resize(size()); }
+  StringSink(const StringSink&) = delete;
+  StringSink& operator=(const StringSink&) = delete;
+
+  std::size_t size() const noexcept { return static_cast<std::size_t>(pos_ - begin_); }
+
+  void append(const char* s, std::size_t n) {
+    if (n == 0) return;  // s may be null (empty string_view); memcpy forbids it
+    if (static_cast<std::size_t>(end_ - pos_) < n) grow(n);
+    std::memcpy(pos_, s, n);
+    pos_ += n;
+  }
+  void push_back(char c) {
+    if (pos_ == end_) grow(1);
+    *pos_++ = c;
+  }
+  StringSink& operator+=(std::string_view s) {
+    append(s.data(), s.size());
+    return *this;
+  }
+  StringSink& operator+=(char c) {
+    push_back(c);
+    return *this;
+  }
+
+ private:
+  void grow(std::size_t n) {
+    const std::size_t used = size();
+    out_.resize(std::max({used + n, 2 * used + 256, out_.capacity()}));
+    begin_ = out_.data();
+    pos_ = begin_ + used;
+    end_ = begin_ + out_.size();
+  }
+
+  std::string& out_;
+  char* begin_;
+  char* pos_;
+  char* end_;
+};
+
+// Unquoted decimal: counts, enums, flags.
+template <class Out>
+void append_json_uint(Out& out, std::uint64_t v) {
+  const fmt::format_int f(v);
+  out.append(f.data(), f.size());
+}
+
+// 64-bit integers are decimal strings in OTLP/JSON (proto3 JSON mapping).
+template <class Out>
+void append_json_u64_string(Out& out, std::uint64_t v) {
+  const fmt::format_int f(v);
+  out += '"';
+  out.append(f.data(), f.size());
+  out += '"';
+}
+
+template <class Out>
+void append_json_i64_string(Out& out, std::int64_t v) {
+  const fmt::format_int f(v);
+  out += '"';
+  out.append(f.data(), f.size());
+  out += '"';
+}
+
+// proto3 JSON: non-finite doubles are the strings "NaN", "Infinity",
+// "-Infinity"; finite ones the shortest text that round-trips. fmt's "{}"
+// gives only JSON-valid forms for finite values ("1", "-0", "1.5e-07", "1e+300").
+template <class Out>
+void append_json_double(Out& out, double v) {
+  if (std::isnan(v)) {
+    out += "\"NaN\"";
+  } else if (std::isinf(v)) {
+    out += v > 0 ? "\"Infinity\"" : "\"-Infinity\"";
+  } else {
+    char buf[32];  // the longest shortest form, "-2.2250738585072014e-308", is 24
+    const auto r = fmt::format_to_n(buf, sizeof buf, "{}", v);
+    out.append(buf, r.size);
+  }
+}
+
+template <class Out>
+void append_json_bool(Out& out, bool v) {
+  out += v ? std::string_view("true") : std::string_view("false");
+}
+
+// Length of the well-formed UTF-8 sequence (2..4 bytes, Unicode Table 3-7)
+// starting at the non-ASCII byte p[0], or minus the length of its maximal
+// subpart (1..3 bytes) when it is ill-formed: overlongs, surrogates,
+// > U+10FFFF, stray continuation bytes and truncated sequences.
+inline int utf8_sequence(const unsigned char* p, std::size_t avail) noexcept {
+  const unsigned lead = p[0];
+  std::size_t len;
+  unsigned lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    len = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    len = 3;
+    if (lead == 0xE0) lo = 0xA0;       // overlong
+    else if (lead == 0xED) hi = 0x9F;  // surrogates
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    len = 4;
+    if (lead == 0xF0) lo = 0x90;       // overlong
+    else if (lead == 0xF4) hi = 0x8F;  // > U+10FFFF
+  } else {
+    return -1;
+  }
+  if (avail < 2 || p[1] < lo || p[1] > hi) return -1;
+  for (std::size_t i = 2; i < len; ++i) {
+    if (i >= avail || (p[i] & 0xC0) != 0x80) return -static_cast<int>(i);
+  }
+  return static_cast<int>(len);
+}
+
+// True when any of the 8 bytes in w is a control char, '"', '\\' or
+// non-ASCII. Exact for "any", which is all the fast loop asks.
+constexpr bool json_word_needs_care(std::uint64_t w) noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101ull;
+  constexpr std::uint64_t highs = 0x8080808080808080ull;
+  const std::uint64_t quote = w ^ (ones * '"');
+  const std::uint64_t backslash = w ^ (ones * '\\');
+  const std::uint64_t t = ((w - ones * 0x20) & ~w) | ((quote - ones) & ~quote) |
+                          ((backslash - ones) & ~backslash) | w;
+  return (t & highs) != 0;
+}
+
+constexpr bool json_byte_plain(unsigned char c) noexcept { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; }
+
+// Quoted, escaped JSON string valid for ANY input bytes (RFC 8259): '"',
+// '\\' and control characters escaped, DEL passed, valid UTF-8 copied as is,
+// each maximal subpart of ill-formed UTF-8 replaced by U+FFFD (the
+// WHATWG / Unicode "substitution of maximal subparts" practice). Runs of
+// plain bytes are found 8 at a time and appended in bulk.
+template <class Out>
+void append_json_string(Out& out, std::string_view bytes) {
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  const auto* const end = p + bytes.size();
+  const auto* run = p;  // start of the bytes not yet appended
+  auto flush = [&] { out.append(reinterpret_cast<const char*>(run), static_cast<std::size_t>(p - run)); };
+
+  out += '"';
+  while (p < end) {
+    while (end - p >= 8) {
+      std::uint64_t w;
+      std::memcpy(&w, p, 8);
+      if (json_word_needs_care(w)) break;
+      p += 8;
+    }
+    while (p < end && json_byte_plain(*p)) ++p;
+    if (p == end) break;
+
+    const unsigned char c = *p;
+    if (c >= 0x80) {
+      const int n = utf8_sequence(p, static_cast<std::size_t>(end - p));
+      if (n > 0) {  // well-formed: stays in the run
+        p += n;
+        continue;
+      }
+      flush();
+      out += "\xEF\xBF\xBD";  // U+FFFD
+      p += -n;
+      run = p;
+      continue;
+    }
+
+    flush();
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default: {
+        constexpr char hex[] = "0123456789abcdef";
+        const char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xf]};
+        out.append(esc, sizeof esc);
+      }
+    }
+    ++p;
+    run = p;
+  }
+  flush();
+  out += '"';
+}
+
+}  // namespace trail::detail

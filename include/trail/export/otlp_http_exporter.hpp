@@ -1,0 +1,186 @@
+// OTLP/HTTP with JSON bodies over the built-in HTTP/1.1 client:
+// POST {endpoint}/v1/traces and /v1/metrics, retried as the OTLP
+// specification says (429, 502, 503, 504 and connection failures, with
+// exponential backoff, jitter and Retry-After) within the export deadline.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <ctime>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "../ids.hpp"
+#include "../version.hpp"
+#include "exporter.hpp"
+#include "http_client.hpp"
+#include "otlp_json.hpp"
+#include "otlp_json_metrics.hpp"
+#include "settings.hpp"
+#include "url.hpp"
+
+namespace trail {
+
+struct OtlpHttpOptions {
+  std::string traces_endpoint = "http://localhost:4318/v1/traces";  // used as is
+  std::string metrics_endpoint = "http://localhost:4318/v1/metrics";
+  Headers traces_headers;
+  Headers metrics_headers;
+  std::chrono::milliseconds traces_timeout{10000};   // one HTTP request
+  std::chrono::milliseconds metrics_timeout{10000};
+  std::chrono::milliseconds initial_backoff{100};
+  std::chrono::milliseconds max_backoff{5000};
+};
+
+namespace detail {
+
+// Why an endpoint cannot be used, or empty when it can.
+inline std::string endpoint_error(const std::string& endpoint, Url& url) {
+  std::string error;
+  if (!parse_url(endpoint, url, error)) return fmt::format("invalid OTLP endpoint \"{}\": {}", endpoint, error);
+  if (url.scheme == "https")
+    return fmt::format(
+        "OTLP endpoint \"{}\" uses https, but trail's built-in client speaks plain HTTP only; run an OpenTelemetry "
+        "Collector beside the program (receiving OTLP/HTTP on http://localhost:4318) and let it export over TLS",
+        endpoint);
+  return {};
+}
+
+inline std::vector<HttpHeader> http_headers(const Headers& headers) {
+  std::vector<HttpHeader> out;
+  out.push_back({"User-Agent", std::string("trail/") + version_string});
+  for (const auto& [name, value] : headers) out.push_back({name, value});
+  return out;
+}
+
+// partialSuccess.rejected{Spans,DataPoints} of a 200 response; 0 when absent
+// or when the body is not the JSON we expect.
+inline std::uint64_t rejected_count(const std::string& body, const char* field, std::string& message) {
+  const auto json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (!json.is_object()) return 0;
+  const auto partial = json.find("partialSuccess");
+  if (partial == json.end() || !partial->is_object()) return 0;
+  if (const auto msg = partial->find("errorMessage"); msg != partial->end() && msg->is_string())
+    message = msg->get<std::string>();
+  const auto count = partial->find(field);
+  if (count == partial->end()) return 0;
+  if (count->is_number_unsigned()) return count->get<std::uint64_t>();
+  if (count->is_string()) {
+    const std::string& text = count->get_ref<const std::string&>();
+    std::uint64_t v = 0;
+    for (char c : text) {
+      if (c < '0' || c > '9') return 0;
+      v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    return v;
+  }
+  return 0;
+}
+
+}  // namespace detail
+
+class OtlpHttpExporter : public Exporter {
+ public:
+  explicit OtlpHttpExporter(OtlpHttpOptions options = {}) : options_(std::move(options)) {
+    error_ = detail::endpoint_error(options_.traces_endpoint, traces_url_);
+    if (error_.empty()) error_ = detail::endpoint_error(options_.metrics_endpoint, metrics_url_);
+    traces_headers_ = detail::http_headers(options_.traces_headers);
+    metrics_headers_ = detail::http_headers(options_.metrics_headers);
+    jitter_.seed(static_cast<std::uint64_t>(Clock::now().time_since_epoch().count()) ^
+                 reinterpret_cast<std::uintptr_t>(this));
+  }
+
+  // Empty when the endpoints are usable; otherwise why not (every export fails).
+  const std::string& error() const noexcept { return error_; }
+
+  ExportResult export_spans(const SpanBatch& batch, const ExportDeadline& deadline) override {
+    body_.clear();
+    detail::write_trace_request(body_, batch.resource, batch.scope, batch.data, batch.size);
+    return send(traces_url_, traces_headers_, options_.traces_timeout, "rejectedSpans", deadline);
+  }
+
+  ExportResult export_metrics(const MetricBatch& batch, const ExportDeadline& deadline) override {
+    body_.clear();
+    write_metrics_request(body_, batch.resource, batch.scope, batch.metrics);
+    return send(metrics_url_, metrics_headers_, options_.metrics_timeout, "rejectedDataPoints", deadline);
+  }
+
+  void shutdown() noexcept override { client_.close(); }
+
+  // Requests sent, retries included (for tests and stats).
+  std::uint64_t attempts() const noexcept { return attempts_; }
+
+ private:
+  static bool retryable(int status) { return status == 429 || status == 502 || status == 503 || status == 504; }
+
+  ExportResult send(const detail::Url& url, const std::vector<detail::HttpHeader>& headers,
+                    std::chrono::milliseconds timeout, const char* rejected_field, const ExportDeadline& deadline) {
+    if (!error_.empty()) return {ExportResult::Status::failure, 0, error_};
+    auto backoff = options_.initial_backoff;
+    std::string last_error;
+    for (int attempt = 1;; ++attempt) {
+      const auto now = Clock::now();
+      const auto end = deadline.get();
+      if (now >= end)
+        return {ExportResult::Status::failure, 0,
+                fmt::format("gave up after {} attempt(s) at the export deadline: {}", attempt - 1, last_error)};
+      ++attempts_;
+      const auto response = client_.post(url, headers, "application/json", body_, std::min(end, now + timeout));
+      std::optional<std::chrono::milliseconds> retry_after;
+      if (!response.transport_ok) {
+        last_error = response.error;
+      } else if (response.status >= 200 && response.status < 300) {
+        ExportResult result;
+        result.rejected = detail::rejected_count(response.body, rejected_field, result.message);
+        return result;
+      } else if (retryable(response.status)) {
+        last_error = fmt::format("HTTP {}", response.status);
+        if (const std::string* value = response.header("Retry-After"))
+          retry_after = detail::parse_retry_after(*value, static_cast<std::int64_t>(std::time(nullptr)));
+      } else {
+        return {ExportResult::Status::rejected, 0,
+                fmt::format("HTTP {} (not retryable): {}", response.status, response.body.substr(0, 200))};
+      }
+      // Exponential backoff with full jitter in [backoff/2, backoff]; the
+      // receiver's Retry-After, when longer, wins.
+      const auto half = backoff.count() / 2;
+      auto delay = std::chrono::milliseconds(half + static_cast<std::int64_t>(jitter_.next() % static_cast<std::uint64_t>(half + 1)));
+      if (retry_after && *retry_after > delay) delay = *retry_after;
+      backoff = std::min(backoff * 2, options_.max_backoff);
+      if (Clock::now() + delay >= deadline.get())
+        return {ExportResult::Status::failure, 0,
+                fmt::format("gave up after {} attempt(s): {}; the next retry would pass the export deadline", attempt,
+                            last_error)};
+      sleep_until(Clock::now() + delay, deadline);
+    }
+  }
+
+  // Sleeps in short slices so that shutdown's earlier deadline is noticed.
+  static void sleep_until(Clock::time_point until, const ExportDeadline& deadline) {
+    for (;;) {
+      const auto now = Clock::now();
+      const auto end = std::min(until, deadline.get());
+      if (now >= end) return;
+      std::this_thread::sleep_for(std::min<Clock::duration>(end - now, std::chrono::milliseconds(20)));
+    }
+  }
+
+  OtlpHttpOptions options_;
+  detail::Url traces_url_;
+  detail::Url metrics_url_;
+  std::vector<detail::HttpHeader> traces_headers_;
+  std::vector<detail::HttpHeader> metrics_headers_;
+  std::string error_;
+  detail::HttpClient client_;
+  std::string body_;
+  detail::IdGenerator jitter_;
+  std::uint64_t attempts_ = 0;
+};
+
+}  // namespace trail

@@ -1,0 +1,193 @@
+// Starting and stopping the export side: include this where the program
+// starts (it brings fmt, nlohmann_json and sockets; trail.hpp does not).
+//
+//   int main() {
+//     trail::init();          // exporters, endpoint, limits from OTEL_* variables
+//     ...
+//     trail::shutdown();      // also runs at exit; safe to call twice
+//   }
+//
+// After fork(), the child records nothing until it calls trail::init()
+// itself: the parent's flusher thread does not exist there, and what the
+// parent had recorded but not yet exported stays the parent's to export.
+#pragma once
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <pthread.h>
+#include <string>
+#include <vector>
+
+#include "trail.hpp"
+#include "export/collector.hpp"
+#include "export/console_exporter.hpp"
+#include "export/exporter.hpp"
+#include "export/file_exporter.hpp"
+#include "export/flusher.hpp"
+#include "export/memory_exporter.hpp"
+#include "export/otlp_http_exporter.hpp"
+#include "export/settings.hpp"
+
+namespace trail {
+
+struct Config {
+  // Starts from the OTEL_* environment variables (bad values are reported on
+  // stderr and replaced by defaults); change any field before init.
+  Settings settings = detail::settings_from_env();
+  // Exporters in addition to the ones settings.traces_exporters and
+  // settings.metrics_exporters name; each gets spans and metrics.
+  std::vector<std::shared_ptr<Exporter>> exporters;
+  InstrumentationScope scope{"trail", version_string};
+};
+
+namespace detail {
+
+// The process-wide export state. Never destroyed: a flusher detached at exit
+// may still touch it.
+struct Runtime {
+  std::mutex mutex;
+  std::shared_ptr<Flusher> flusher;
+  bool hooks_installed = false;
+};
+
+inline Runtime*& runtime_instance() {
+  static Runtime* runtime = new Runtime();
+  return runtime;
+}
+
+inline void report_config_error(const std::string& message) {
+  std::fprintf(stderr, "trail: %s\n", message.c_str());
+}
+
+// The exporters that settings name for one signal.
+inline void add_configured_exporters(const std::vector<ExporterKind>& kinds, const Settings& s, bool traces,
+                                     std::shared_ptr<OtlpHttpExporter>& otlp,
+                                     std::vector<std::shared_ptr<Exporter>>& out) {
+  for (ExporterKind kind : kinds) {
+    switch (kind) {
+      case ExporterKind::otlp:
+        if (otlp == nullptr) {
+          OtlpHttpOptions o;
+          o.traces_endpoint = s.traces_endpoint;
+          o.metrics_endpoint = s.metrics_endpoint;
+          o.traces_headers = s.traces_headers;
+          o.metrics_headers = s.metrics_headers;
+          o.traces_timeout = s.traces_timeout;
+          o.metrics_timeout = s.metrics_timeout;
+          otlp = std::make_shared<OtlpHttpExporter>(std::move(o));
+          if (!otlp->error().empty()) report_config_error(otlp->error() + "; OTLP export is off");
+        }
+        if (otlp->error().empty()) out.push_back(otlp);
+        break;
+      case ExporterKind::console:
+        out.push_back(std::make_shared<ConsoleExporter>());
+        break;
+      case ExporterKind::file: {
+        auto file = std::make_shared<FileExporter>(traces ? s.traces_file : s.metrics_file);
+        if (file->is_open()) out.push_back(std::move(file));
+        else report_config_error("file exporter: " + file->error());
+        break;
+      }
+    }
+  }
+}
+
+// In a forked child: drop the parent's flusher (its thread is not here) and
+// what the parent recorded, and stop recording until init() is called again.
+inline void after_fork_in_child() noexcept {
+  set_enabled(false);
+  runtime_instance() = new Runtime();  // the parent's mutexes may be held: leave them
+  for (Ring* r = g_state.rings.load(std::memory_order_acquire); r != nullptr; r = r->next) {
+    r->release(r->write_position());
+    if (r != t_state.ring) r->mark_owner_exited();
+  }
+}
+
+}  // namespace detail
+
+// Stops exporting: flushes what was recorded (within the export timeout) and
+// joins the flusher. Idempotent; also runs at process exit.
+inline void shutdown() noexcept {
+  std::shared_ptr<detail::Flusher> flusher;
+  {
+    std::lock_guard<std::mutex> lock(detail::runtime_instance()->mutex);
+    flusher = std::move(detail::runtime_instance()->flusher);
+  }
+  // A flusher whose thread had to be detached must outlive it: leak it.
+  if (flusher && !flusher->stop()) new std::shared_ptr<detail::Flusher>(std::move(flusher));
+}
+
+// Starts the flusher with `config`. False (with a message) when the SDK is
+// disabled or trail is already running.
+inline bool init(const Config& config = Config()) {
+  detail::Runtime& rt = *detail::runtime_instance();
+  std::lock_guard<std::mutex> lock(rt.mutex);
+  if (rt.flusher) {
+    detail::report_config_error("init() called while already running; call trail::shutdown() first");
+    return false;
+  }
+  const Settings& s = config.settings;
+  if (s.sdk_disabled) {
+    set_enabled(false);
+    return false;
+  }
+  set_ring_capacity(s.ring_capacity);
+  set_attribute_value_length_limit(s.attribute_value_length_limit);
+  set_sampler(s.sampler, s.sampler_ratio);
+
+  std::shared_ptr<OtlpHttpExporter> otlp;
+  std::vector<std::shared_ptr<Exporter>> span_exporters;
+  std::vector<std::shared_ptr<Exporter>> metric_exporters;
+  detail::add_configured_exporters(s.traces_exporters, s, true, otlp, span_exporters);
+  detail::add_configured_exporters(s.metrics_exporters, s, false, otlp, metric_exporters);
+  for (const auto& e : config.exporters) {
+    if (e == nullptr) continue;
+    span_exporters.push_back(e);
+    metric_exporters.push_back(e);
+  }
+
+  detail::FlusherOptions options;
+  options.schedule_delay = s.bsp_schedule_delay;
+  options.export_timeout = s.bsp_export_timeout;
+  options.max_queue_size = s.bsp_max_queue_size;
+  options.max_export_batch_size = s.bsp_max_export_batch_size;
+  options.metric_export_interval = s.metric_export_interval;
+  options.metric_export_timeout = s.metric_export_timeout;
+  options.limits = {s.span_attribute_count_limit, s.span_event_count_limit, s.event_attribute_count_limit};
+
+  rt.flusher = std::make_shared<detail::Flusher>(options, Resource{s.resource}, config.scope, std::move(span_exporters),
+                                                 std::move(metric_exporters));
+  set_enabled(true);
+  if (!rt.hooks_installed) {
+    rt.hooks_installed = true;
+    std::atexit([] { shutdown(); });
+    pthread_atfork(nullptr, nullptr, [] { detail::after_fork_in_child(); });
+  }
+  return true;
+}
+
+// Exports everything recorded before the call. True when all of it was
+// delivered within `timeout`; false on timeout, failure or when not running.
+inline bool flush(std::chrono::milliseconds timeout = std::chrono::milliseconds(10000)) {
+  std::shared_ptr<detail::Flusher> flusher;
+  {
+    std::lock_guard<std::mutex> lock(detail::runtime_instance()->mutex);
+    flusher = detail::runtime_instance()->flusher;
+  }
+  return flusher != nullptr && flusher->flush(timeout);
+}
+
+// Spans recorded, exported and dropped by reason, since init.
+inline Stats stats() {
+  std::shared_ptr<detail::Flusher> flusher;
+  {
+    std::lock_guard<std::mutex> lock(detail::runtime_instance()->mutex);
+    flusher = detail::runtime_instance()->flusher;
+  }
+  return flusher ? flusher->stats() : Stats{};
+}
+
+}  // namespace trail
