@@ -23,6 +23,7 @@
 
 #include "trail.hpp"
 #include "export/collector.hpp"
+#include "export/metrics_collect.hpp"
 #include "export/console_exporter.hpp"
 #include "export/exporter.hpp"
 #include "export/file_exporter.hpp"
@@ -50,6 +51,7 @@ namespace detail {
 struct Runtime {
   std::mutex mutex;
   std::shared_ptr<Flusher> flusher;
+  Stats last_stats;  // of the flusher shutdown() stopped, so stats() still tells
   bool hooks_installed = false;
 };
 
@@ -108,16 +110,25 @@ inline void after_fork_in_child() noexcept {
 
 }  // namespace detail
 
-// Stops exporting: flushes what was recorded (within the export timeout) and
-// joins the flusher. Idempotent; also runs at process exit.
+// Stops exporting: ends the sessions still open (as indeterminate), flushes
+// what was recorded (within the export timeout) and joins the flusher.
+// Idempotent; also runs at process exit.
 inline void shutdown() noexcept {
   std::shared_ptr<detail::Flusher> flusher;
   {
     std::lock_guard<std::mutex> lock(detail::runtime_instance()->mutex);
     flusher = std::move(detail::runtime_instance()->flusher);
   }
+  // Sessions still open end as indeterminate and go out with the last flush.
+  if (flusher) detail::end_open_sessions();
+  if (!flusher) return;
+  const bool stopped = flusher->stop();
+  {
+    std::lock_guard<std::mutex> lock(detail::runtime_instance()->mutex);
+    detail::runtime_instance()->last_stats = flusher->stats();
+  }
   // A flusher whose thread had to be detached must outlive it: leak it.
-  if (flusher && !flusher->stop()) new std::shared_ptr<detail::Flusher>(std::move(flusher));
+  if (!stopped) new std::shared_ptr<detail::Flusher>(std::move(flusher));
 }
 
 // Starts the flusher with `config`. False (with a message) when the SDK is
@@ -180,14 +191,16 @@ inline bool flush(std::chrono::milliseconds timeout = std::chrono::milliseconds(
   return flusher != nullptr && flusher->flush(timeout);
 }
 
-// Spans recorded, exported and dropped by reason, since init.
+// Spans recorded, exported and dropped by reason, since init; after
+// shutdown(), the final counts of that run (zeros before the first init).
 inline Stats stats() {
   std::shared_ptr<detail::Flusher> flusher;
   {
     std::lock_guard<std::mutex> lock(detail::runtime_instance()->mutex);
     flusher = detail::runtime_instance()->flusher;
+    if (!flusher) return detail::runtime_instance()->last_stats;
   }
-  return flusher ? flusher->stats() : Stats{};
+  return flusher->stats();
 }
 
 }  // namespace trail

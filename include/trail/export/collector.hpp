@@ -307,6 +307,7 @@ class Collector {
       }
     }
     if (s.name.empty()) s.name = "unnamed";
+    s.attributes.reserve(s.attributes.size() + 4);  // one allocation for the 4 added below
     if (meta != nullptr && meta->function != nullptr) {
       add_attribute(s.attributes, s.dropped_attributes_count, {"code.function.name", function_name(meta)},
                     limits_.attribute_count);

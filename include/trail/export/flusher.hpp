@@ -68,6 +68,7 @@ class Flusher {
         metric_exporters_(std::move(metric_exporters)),
         collector_(options.limits),
         hard_deadline_(Clock::time_point::max().time_since_epoch().count()) {
+    baseline_ = collector_.counts();  // the ring counters are process-wide; stats are since init
     queue_.reserve(options_.max_queue_size);
     thread_ = std::thread([this] { run(); });
   }
@@ -120,9 +121,9 @@ class Flusher {
     {
       std::lock_guard<std::mutex> lock(collect_mutex_);
       const auto counts = collector_.counts();
-      s.spans_recorded = counts.spans_recorded;
-      s.spans_dropped_ring_full = counts.spans_dropped_ring_full;
-      s.records_dropped_ring_full = counts.records_dropped_ring_full;
+      s.spans_recorded = counts.spans_recorded - baseline_.spans_recorded;
+      s.spans_dropped_ring_full = counts.spans_dropped_ring_full - baseline_.spans_dropped_ring_full;
+      s.records_dropped_ring_full = counts.records_dropped_ring_full - baseline_.records_dropped_ring_full;
     }
     s.spans_exported = exported_.load(std::memory_order_relaxed);
     s.spans_dropped_export_failed = export_failed_.load(std::memory_order_relaxed);
@@ -157,7 +158,7 @@ class Flusher {
         if (scheduled) next_export = now + options_.schedule_delay;
       }
       if (flushing || now >= next_metrics) {
-        ok = export_metrics() && ok;
+        export_metrics();  // flush() reports on spans; metric failures are counted in stats()
         next_metrics = now + options_.metric_export_interval;
       }
 
@@ -244,8 +245,9 @@ class Flusher {
 
   bool export_metrics() {
     if (metric_exporters_.empty()) return true;
-    const auto metrics = collect_metrics(realtime_ns());
-    if (metrics.empty()) return true;
+    const std::uint64_t now = realtime_ns();
+    auto metrics = collect_metrics(now);
+    append_health_metrics(stats(), now, metrics);
     const ExportDeadline deadline(Clock::now() + options_.metric_export_timeout, &hard_deadline_);
     const MetricBatch batch{resource_, scope_, metrics};
     bool ok = true;
@@ -258,6 +260,31 @@ class Flusher {
     }
     (ok ? metric_exports_ : metric_exports_failed_).fetch_add(1, std::memory_order_relaxed);
     return ok;
+  }
+
+  // trail's own health as cumulative sums: what the pipeline did with spans.
+  void append_health_metrics(const Stats& st, std::uint64_t now, std::vector<MetricData>& out) const {
+    auto sum = [&](const char* name, const char* description, std::vector<std::pair<const char*, std::uint64_t>> points) {
+      MetricData& m = out.emplace_back();
+      m.name = name;
+      m.description = description;
+      m.unit = "{span}";
+      m.type = MetricType::sum;
+      m.is_monotonic = true;
+      for (const auto& [reason, value] : points) {
+        NumberDataPoint& p = m.number_points.emplace_back();
+        if (reason != nullptr) p.attributes.push_back({"reason", std::string(reason)});
+        p.start_time_unix_nano = started_unix_nano_;
+        p.time_unix_nano = now;
+        p.as_int = static_cast<std::int64_t>(value);
+      }
+    };
+    sum("trail.spans.recorded", "Spans ended while sampled", {{nullptr, st.spans_recorded}});
+    sum("trail.spans.exported", "Spans accepted by every exporter", {{nullptr, st.spans_exported}});
+    sum("trail.spans.dropped", "Spans lost, by reason",
+        {{"ring_full", st.spans_dropped_ring_full},
+         {"export_failed", st.spans_dropped_export_failed},
+         {"rejected", st.spans_rejected}});
   }
 
   template <class F>
@@ -295,6 +322,7 @@ class Flusher {
 
   std::mutex collect_mutex_;  // the collector: flusher and stats()
   Collector collector_;
+  Collector::Counts baseline_;  // counts() when this flusher started
   std::vector<SpanData> queue_;  // flusher thread only
 
   std::mutex mutex_;  // the fields below
@@ -306,6 +334,7 @@ class Flusher {
   std::uint64_t flush_done_ = 0;
   bool last_flush_ok_ = false;
 
+  const std::uint64_t started_unix_nano_ = realtime_ns();
   std::atomic<std::int64_t> hard_deadline_;
   std::atomic<std::uint64_t> exported_{0};
   std::atomic<std::uint64_t> export_failed_{0};

@@ -272,7 +272,7 @@ class EnvReader {
 
   // "trail: invalid value "abc" for VAR (expected ...); using the default X"
   void invalid(const char* name, std::string_view value, std::string_view expected, std::string_view fallback) {
-    report("trail: invalid value " + quoted(value) + " for " + name + " (expected " + std::string(expected) +
+    report("trail: invalid value " + envvar::quoted(value) + " for " + name + " (expected " + std::string(expected) +
            "); " + std::string(fallback));
   }
 
@@ -389,7 +389,7 @@ inline void read_headers(EnvReader& env, const char* name, Headers& headers) {
     if (member.empty()) continue;
     const auto refuse = [&](std::string_view header, const char* why) {
       std::string line = "trail: refused header ";
-      line += header.empty() ? std::string("entry ") + std::to_string(index) : quoted(header);
+      line += header.empty() ? std::string("entry ") + std::to_string(index) : envvar::quoted(header);
       line += std::string(" in ") + name + " (" + why + "); it is not sent";
       env.report(std::move(line));
     };
@@ -429,7 +429,7 @@ inline void read_protocol(EnvReader& env, const char* name) {
   const auto v = env.get(name);
   if (!v || iequals(*v, "http/json")) return;
   if (iequals(*v, "http/protobuf") || iequals(*v, "grpc"))
-    env.report("trail: " + std::string(name) + " is " + quoted(*v) +
+    env.report("trail: " + std::string(name) + " is " + envvar::quoted(*v) +
                " but trail speaks OTLP http/json only; using http/json");
   else
     env.invalid(name, *v, "http/json (or http/protobuf, grpc)", "using the default http/json");
@@ -489,7 +489,7 @@ inline void read_exporters(EnvReader& env, const char* name, std::vector<Exporte
     else if (iequals(entry, "console")) kind = ExporterKind::console;
     else if (iequals(entry, "file")) kind = ExporterKind::file;
     else if (iequals(entry, "none")) none = true;
-    else problems += (problems.empty() ? "" : ", ") + quoted(entry);
+    else problems += (problems.empty() ? "" : ", ") + envvar::quoted(entry);
     if (kind && std::find(list.begin(), list.end(), *kind) == list.end()) list.push_back(*kind);
   }
   if (none && !list.empty()) problems += std::string(problems.empty() ? "" : ", ") + "\"none\" mixed with exporters";

@@ -1,0 +1,628 @@
+// The export pipeline end to end: spans recorded with the public API, exported
+// by the flusher, received by a loopback OTLP receiver that parses what
+// arrives. Each test runs one trail::init ... trail::shutdown cycle.
+#include <doctest/doctest.h>
+
+// First: settings.hpp calls an unqualified quoted(std::string) that <iomanip>'s
+// std::quoted would hijack through ADL if it were already declared.
+#include <trail/runtime.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "support/http_test_server.hpp"
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+using trail::test::HttpTestServer;
+using trail::test::Reply;
+using trail::test::Request;
+
+namespace {
+
+// Every span of every POST /v1/traces the server received, each with the
+// resource and scope of its batch.
+struct ReceivedSpan {
+  json span, resource, scope;
+};
+
+// The POST /v1/traces requests (the metric reader may post /v1/metrics too).
+std::vector<Request> trace_requests(const HttpTestServer& server) {
+  std::vector<Request> out;
+  for (Request& req : server.requests())
+    if (req.target == "/v1/traces") out.push_back(std::move(req));
+  return out;
+}
+
+std::size_t span_count(const Request& req) {
+  return json::parse(req.body).at("resourceSpans").at(0).at("scopeSpans").at(0).at("spans").size();
+}
+
+std::vector<ReceivedSpan> received_spans(const HttpTestServer& server) {
+  std::vector<ReceivedSpan> out;
+  for (const Request& req : trace_requests(server)) {
+    const json body = json::parse(req.body);  // throws (fails the test) on invalid JSON or UTF-8
+    for (const json& rs : body.at("resourceSpans"))
+      for (const json& ss : rs.at("scopeSpans"))
+        for (const json& span : ss.at("spans")) out.push_back({span, rs.at("resource"), ss.at("scope")});
+  }
+  return out;
+}
+
+// The value object of attribute `key` in an OTLP KeyValue list, or null.
+json attribute(const json& holder, const std::string& key) {
+  if (!holder.contains("attributes")) return nullptr;
+  for (const json& kv : holder.at("attributes"))
+    if (kv.at("key") == key) return kv.at("value");
+  return nullptr;
+}
+
+bool is_lower_hex(const json& v, std::size_t length) {
+  if (!v.is_string()) return false;
+  const std::string& s = v.get_ref<const std::string&>();
+  return s.size() == length && s.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+// Settings for an OTLP export to `server`, driven by flush(): the schedule is
+// far away, timeouts are short.
+trail::Config otlp_config(const HttpTestServer& server) {
+  trail::Config c;
+  c.settings.traces_exporters = {trail::ExporterKind::otlp};
+  c.settings.metrics_exporters = {};
+  c.settings.traces_endpoint = server.url("/v1/traces");
+  c.settings.metrics_endpoint = server.url("/v1/metrics");
+  c.settings.bsp_schedule_delay = 60s;
+  c.settings.bsp_export_timeout = 3000ms;
+  c.settings.traces_timeout = 1000ms;
+  return c;
+}
+
+// The same through an exporter of our own, whose retries start after 20 ms.
+trail::Config fast_retry_config(const HttpTestServer& server, std::chrono::milliseconds export_timeout) {
+  trail::OtlpHttpOptions o;
+  o.traces_endpoint = server.url("/v1/traces");
+  o.metrics_endpoint = server.url("/v1/metrics");
+  o.traces_timeout = 1000ms;
+  o.initial_backoff = 20ms;
+  o.max_backoff = 200ms;
+  trail::Config c = otlp_config(server);
+  c.settings.traces_exporters = {};
+  c.settings.bsp_export_timeout = export_timeout;
+  c.exporters.push_back(std::make_shared<trail::OtlpHttpExporter>(o));
+  return c;
+}
+
+// An endpoint where nothing listens (connection refused).
+std::string closed_endpoint() {
+  HttpTestServer server;
+  REQUIRE(server.ok());
+  return server.url("/v1/traces");  // the port is free again once `server` is gone
+}
+
+// init in the constructor, shutdown in the destructor.
+struct Running {
+  explicit Running(const trail::Config& config) { REQUIRE(trail::init(config)); }
+  ~Running() { trail::shutdown(); }
+  Running(const Running&) = delete;
+  Running& operator=(const Running&) = delete;
+};
+
+void record_spans(int n, const char* name = "work") {
+  for (int i = 0; i < n; ++i) {
+    trail::Span s(name);
+    s.set("i", i);
+  }
+}
+
+void check_accounting(const trail::Stats& s) {
+  CHECK(s.spans_recorded == s.spans_exported + s.spans_dropped());
+  CHECK(s.spans_pending == 0);
+}
+
+// Waits until pred() or the deadline.
+template <class Pred>
+bool eventually(Pred pred, std::chrono::milliseconds within = 10s) {
+  const auto end = std::chrono::steady_clock::now() + within;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() >= end) return false;
+    std::this_thread::sleep_for(5ms);
+  }
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("nested spans from several threads arrive with every field, resource, scope and headers") {
+  HttpTestServer server;
+  REQUIRE(server.ok());
+  trail::Config config = otlp_config(server);
+  for (auto& a : config.settings.resource)
+    if (a.key == "service.name") a.value = std::string("export-test");
+  {
+    Running running(config);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 3; ++t) {
+      threads.emplace_back([t] {
+        trail::Span outer("outer");
+        outer.set("worker", t);
+        trail::Span inner("inner");
+        inner.set("text", "plain").set("flag", true).set("count", 42).set("ratio", 0.25);
+        inner.set("nan", std::nan("")).set("inf", HUGE_VAL).set("tags", {"a", "b"});
+        inner.event("checkpoint").set("step", 7).set("why", std::string("because"));
+        inner.error("it broke");
+      });
+    }
+    for (auto& th : threads) th.join();
+    REQUIRE(trail::flush(5s));
+    check_accounting(trail::stats());
+    CHECK(trail::stats().spans_exported == 6);
+  }
+
+  const auto requests = trace_requests(server);
+  REQUIRE_FALSE(requests.empty());
+  for (const Request& req : requests) {
+    CHECK(req.method == "POST");
+    CHECK(req.target == "/v1/traces");
+    REQUIRE(req.header("Content-Type") != nullptr);
+    CHECK(*req.header("Content-Type") == "application/json");
+    REQUIRE(req.header("User-Agent") != nullptr);
+    CHECK(req.header("User-Agent")->find("trail") != std::string::npos);
+  }
+
+  const auto spans = received_spans(server);
+  REQUIRE(spans.size() == 6);
+  for (const auto& r : spans) {
+    CHECK(attribute(r.resource, "service.name") == json{{"stringValue", "export-test"}});
+    CHECK(attribute(r.resource, "telemetry.sdk.name") == json{{"stringValue", "trail"}});
+    CHECK(attribute(r.resource, "telemetry.sdk.language") == json{{"stringValue", "cpp"}});
+    CHECK(attribute(r.resource, "telemetry.sdk.version") == json{{"stringValue", trail::version_string}});
+    CHECK(r.scope.at("name") == "trail");
+    CHECK(r.scope.at("version") == trail::version_string);
+
+    const json& s = r.span;
+    CHECK(is_lower_hex(s.at("traceId"), 32));
+    CHECK(is_lower_hex(s.at("spanId"), 16));
+    CHECK(s.at("kind") == 1);  // SPAN_KIND_INTERNAL
+    CHECK(s.at("flags") == 0x101);
+    // 64-bit times are decimal strings (proto3 JSON).
+    const auto start = std::stoull(s.at("startTimeUnixNano").get<std::string>());
+    const auto end = std::stoull(s.at("endTimeUnixNano").get<std::string>());
+    CHECK(start > 0);
+    CHECK(start <= end);
+  }
+
+  int inner_count = 0;
+  for (const auto& r : spans) {
+    if (r.span.at("name") != "inner") continue;
+    ++inner_count;
+    const json& inner = r.span;
+    // Its parent is the outer span of the same thread, in the same trace.
+    const ReceivedSpan* parent = nullptr;
+    for (const auto& o : spans)
+      if (o.span.at("name") == "outer" && o.span.at("spanId") == inner.at("parentSpanId")) parent = &o;
+    REQUIRE(parent != nullptr);
+    CHECK_FALSE(parent->span.contains("parentSpanId"));
+    CHECK(parent->span.at("traceId") == inner.at("traceId"));
+    CHECK(attribute(parent->span, "thread.id") == attribute(inner, "thread.id"));
+    CHECK(attribute(parent->span, "worker").at("intValue").is_string());
+
+    CHECK(attribute(inner, "text") == json{{"stringValue", "plain"}});
+    CHECK(attribute(inner, "flag") == json{{"boolValue", true}});
+    CHECK(attribute(inner, "count") == json{{"intValue", "42"}});
+    CHECK(attribute(inner, "ratio") == json{{"doubleValue", 0.25}});
+    CHECK(attribute(inner, "nan") == json{{"doubleValue", "NaN"}});
+    CHECK(attribute(inner, "inf") == json{{"doubleValue", "Infinity"}});
+    CHECK(attribute(inner, "tags") ==
+          json::parse(R"({"arrayValue":{"values":[{"stringValue":"a"},{"stringValue":"b"}]}})"));
+
+    REQUIRE(inner.at("events").size() == 1);
+    const json& event = inner.at("events")[0];
+    CHECK(event.at("name") == "checkpoint");
+    const auto at = std::stoull(event.at("timeUnixNano").get<std::string>());
+    CHECK(at >= std::stoull(inner.at("startTimeUnixNano").get<std::string>()));
+    CHECK(at <= std::stoull(inner.at("endTimeUnixNano").get<std::string>()));
+    CHECK(attribute(event, "step") == json{{"intValue", "7"}});
+    CHECK(attribute(event, "why") == json{{"stringValue", "because"}});
+
+    CHECK(inner.at("status") == json{{"code", 2}, {"message", "it broke"}});  // STATUS_CODE_ERROR
+  }
+  CHECK(inner_count == 3);
+}
+
+TEST_CASE("odd strings arrive as valid JSON: quotes, control characters, invalid UTF-8, a 1 MB value") {
+  HttpTestServer server;
+  REQUIRE(server.ok());
+  const std::string odd = "say \"hi\" \\ back\nslash\t\x01\x1f end";
+  const std::string big(1 << 20, 'x');
+  {
+    Running running(otlp_config(server));
+    trail::set_ring_capacity(1 << 16);  // after init (which sets it), before the thread's first span
+    std::thread([&] {
+      trail::Span s("odd");
+      s.set("odd", odd);
+      s.set("invalid utf8", std::string("a\xff" "b"));
+      s.set("big", big);
+      s.error(odd);
+    }).join();
+    REQUIRE(trail::flush(10s));
+    CHECK(trail::stats().spans_exported == 1);
+  }
+  const auto spans = received_spans(server);
+  REQUIRE(spans.size() == 1);
+  const json& s = spans[0].span;
+  CHECK(attribute(s, "odd").at("stringValue") == odd);
+  CHECK(attribute(s, "invalid utf8").at("stringValue") == "a\xEF\xBF\xBD" "b");  // U+FFFD
+  CHECK(attribute(s, "big").at("stringValue") == big);
+  CHECK(s.at("status").at("message") == odd);
+}
+
+TEST_CASE("faults: a receiver that drops every connection, then comes up, gets the spans recorded meanwhile") {
+  std::atomic<bool> up{false};
+  HttpTestServer server([&](const Request&) { return up ? Reply::ok("{}") : Reply::hang_up(); });
+  REQUIRE(server.ok());
+  Running running(fast_retry_config(server, 8000ms));
+  record_spans(20);
+  std::thread operator_([&] {
+    eventually([&] { return server.request_count() >= 2; });  // a few failed attempts first
+    up = true;
+  });
+  const bool flushed = trail::flush(10s);
+  operator_.join();
+  CHECK(flushed);
+  const auto requests = trace_requests(server);
+  REQUIRE(requests.size() >= 3);
+  CHECK(span_count(requests.back()) == 20);  // the last attempt, answered
+  const auto s = trail::stats();
+  CHECK(s.spans_exported == 20);
+  CHECK(s.spans_dropped_export_failed == 0);
+  check_accounting(s);
+}
+
+TEST_CASE("faults: 503 is retried and the retry delivers the same batch") {
+  std::atomic<int> calls{0};
+  HttpTestServer server([&](const Request& req) {
+    return req.target == "/v1/traces" && ++calls == 1 ? Reply::with_status(503) : Reply::ok("{}");
+  });
+  REQUIRE(server.ok());
+  Running running(fast_retry_config(server, 5000ms));
+  record_spans(5);
+  CHECK(trail::flush(5s));
+  const auto requests = trace_requests(server);
+  REQUIRE(requests.size() == 2);
+  CHECK(requests[0].body == requests[1].body);
+  CHECK(received_spans(server).size() == 10);  // the same 5 spans, twice
+  CHECK(trail::stats().spans_exported == 5);
+  check_accounting(trail::stats());
+}
+
+TEST_CASE("faults: 429 with Retry-After: 1 waits about a second before retrying") {
+  std::mutex mutex;
+  std::vector<std::chrono::steady_clock::time_point> arrivals;
+  HttpTestServer server([&](const Request& req) {
+    if (req.target != "/v1/traces") return Reply::ok("{}");
+    std::lock_guard<std::mutex> lock(mutex);
+    arrivals.push_back(std::chrono::steady_clock::now());
+    if (arrivals.size() > 1) return Reply::ok("{}");
+    Reply r = Reply::with_status(429);
+    r.headers.push_back({"Retry-After", "1"});
+    return r;
+  });
+  REQUIRE(server.ok());
+  Running running(fast_retry_config(server, 6000ms));
+  record_spans(3);
+  CHECK(trail::flush(8s));
+  std::lock_guard<std::mutex> lock(mutex);
+  REQUIRE(arrivals.size() == 2);
+  CHECK(arrivals[1] - arrivals[0] >= 900ms);  // the backoff alone would retry after 10-20 ms
+  CHECK(trail::stats().spans_exported == 3);
+}
+
+TEST_CASE("faults: 400 is not retried and the spans count as rejected") {
+  HttpTestServer server([](const Request&) { return Reply::with_status(400, "bad"); });
+  REQUIRE(server.ok());
+  Running running(fast_retry_config(server, 3000ms));
+  record_spans(4);
+  CHECK_FALSE(trail::flush(5s));
+  CHECK(trace_requests(server).size() == 1);
+  const auto s = trail::stats();
+  CHECK(s.spans_rejected == 4);
+  CHECK(s.spans_exported == 0);
+  check_accounting(s);
+}
+
+TEST_CASE("faults: partialSuccess rejectedSpans is counted") {
+  HttpTestServer server([](const Request&) {
+    return Reply::ok(R"({"partialSuccess":{"rejectedSpans":"1","errorMessage":"one span was bad"}})");
+  });
+  REQUIRE(server.ok());
+  Running running(otlp_config(server));
+  record_spans(3);
+  CHECK_FALSE(trail::flush(5s));  // not everything was delivered
+  const auto s = trail::stats();
+  CHECK(s.spans_rejected == 1);
+  CHECK(s.spans_exported == 2);
+  check_accounting(s);
+}
+
+TEST_CASE("faults: recording never blocks while an export waits on a slow receiver") {
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool release = false;
+  std::atomic<bool> arrived{false};
+  HttpTestServer server([&](const Request& req) {
+    if (req.target != "/v1/traces") return Reply::ok("{}");
+    arrived = true;
+    std::unique_lock<std::mutex> lock(mutex);
+    cv.wait_for(lock, 20s, [&] { return release; });  // the receiver answers when the test says so
+    return Reply::ok("{}");
+  });
+  REQUIRE(server.ok());
+  trail::Config config = otlp_config(server);
+  config.settings.traces_timeout = 30000ms;
+  config.settings.bsp_export_timeout = 30000ms;
+  Running running(config);
+  record_spans(1, "first");
+  std::atomic<bool> flush_returned{false};
+  std::thread flusher_client([&] {
+    trail::flush(30s);
+    flush_returned = true;
+  });
+  REQUIRE(eventually([&] { return arrived.load(); }));
+
+  std::thread([] { record_spans(2000, "meanwhile"); }).join();  // more than fits one batch
+  CHECK_FALSE(flush_returned.load());  // the export is still outstanding
+
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    release = true;
+  }
+  cv.notify_all();
+  flusher_client.join();
+  CHECK(trail::flush(10s));
+  const auto s = trail::stats();
+  CHECK(s.spans_recorded == 2001);
+  check_accounting(s);
+}
+
+TEST_CASE("faults: a connection closed mid-response is retried; when it persists the spans count as failed") {
+  std::atomic<bool> always{false};
+  std::atomic<int> calls{0};
+  HttpTestServer server([&](const Request& req) {
+    Reply r = Reply::ok("{}");
+    if (req.target == "/v1/traces" && (always || ++calls == 1)) r.truncate_at = 12;  // "HTTP/1.1 200", then close
+    return r;
+  });
+  REQUIRE(server.ok());
+  Running running(fast_retry_config(server, 1000ms));
+  record_spans(3);
+  CHECK(trail::flush(5s));
+  CHECK(trace_requests(server).size() == 2);
+  CHECK(trail::stats().spans_exported == 3);
+
+  always = true;
+  record_spans(2);
+  CHECK_FALSE(trail::flush(5s));
+  const auto s = trail::stats();
+  CHECK(s.spans_exported == 3);
+  CHECK(s.spans_dropped_export_failed == 2);
+  check_accounting(s);
+}
+
+TEST_CASE("faults: a garbage response counts the spans as failed, without crashing") {
+  HttpTestServer server([](const Request&) { return Reply::raw("NOT HTTP AT ALL\r\n\x01\x02\r\n\r\n"); });
+  REQUIRE(server.ok());
+  Running running(fast_retry_config(server, 800ms));
+  record_spans(3);
+  CHECK_FALSE(trail::flush(5s));
+  CHECK(server.request_count() >= 1);
+  const auto s = trail::stats();
+  CHECK(s.spans_dropped_export_failed == 3);
+  check_accounting(s);
+}
+
+TEST_CASE("shutdown with the receiver down returns within the export timeout and counts the spans as failed") {
+  trail::Config config;
+  config.settings.traces_exporters = {trail::ExporterKind::otlp};
+  config.settings.metrics_exporters = {};
+  config.settings.traces_endpoint = closed_endpoint();
+  config.settings.bsp_schedule_delay = 60s;
+  config.settings.bsp_export_timeout = 1500ms;
+  REQUIRE(trail::init(config));
+  record_spans(10);
+  const auto before = std::chrono::steady_clock::now();
+  trail::shutdown();
+  CHECK(std::chrono::steady_clock::now() - before < 10s);
+  const auto s = trail::stats();  // the final counts of the run
+  CHECK(s.spans_recorded == 10);
+  CHECK(s.spans_dropped_export_failed == 10);
+  check_accounting(s);
+  trail::shutdown();  // idempotent
+}
+
+TEST_CASE("flush returns true when everything was delivered, and stats add up") {
+  HttpTestServer server;
+  REQUIRE(server.ok());
+  Running running(otlp_config(server));
+  record_spans(100);
+  CHECK(trail::flush(5s));
+  const auto s = trail::stats();
+  CHECK(s.spans_recorded == 100);
+  CHECK(s.spans_exported == 100);
+  CHECK(s.spans_dropped() == 0);
+  check_accounting(s);
+  CHECK(received_spans(server).size() == 100);
+}
+
+TEST_CASE("flush returns false when the receiver is down, and stats add up") {
+  trail::Config config;
+  config.settings.traces_exporters = {trail::ExporterKind::otlp};
+  config.settings.metrics_exporters = {};
+  config.settings.traces_endpoint = closed_endpoint();
+  config.settings.bsp_schedule_delay = 60s;
+  config.settings.bsp_export_timeout = 500ms;
+  Running running(config);
+  record_spans(7);
+  CHECK_FALSE(trail::flush(5s));
+  const auto s = trail::stats();
+  CHECK(s.spans_recorded == 7);
+  CHECK(s.spans_dropped_export_failed == 7);
+  check_accounting(s);
+}
+
+TEST_CASE("the file exporter writes one ExportTraceServiceRequest JSON object per line") {
+  const std::string path = "/tmp/trail-test-export-" + std::to_string(::getpid()) + ".jsonl";
+  std::remove(path.c_str());
+  {
+    trail::Config config;
+    config.settings.traces_exporters = {trail::ExporterKind::file};
+    config.settings.metrics_exporters = {};
+    config.settings.traces_file = path;
+    config.settings.bsp_schedule_delay = 60s;
+    config.settings.bsp_max_export_batch_size = 2;
+    Running running(config);
+    record_spans(5, "filed");
+    CHECK(trail::flush(5s));
+  }
+  std::ifstream in(path);
+  REQUIRE(in.good());
+  std::string line;
+  int lines = 0;
+  std::size_t spans = 0;
+  while (std::getline(in, line)) {
+    ++lines;
+    const json request = json::parse(line);
+    for (const json& span : request.at("resourceSpans").at(0).at("scopeSpans").at(0).at("spans")) {
+      CHECK(span.at("name") == "filed");
+      ++spans;
+    }
+  }
+  CHECK(lines == 3);  // batches of at most 2
+  CHECK(spans == 5);
+  std::remove(path.c_str());
+}
+
+TEST_CASE("the console exporter renders a trace as an indented tree") {
+  std::vector<trail::SpanData> spans(3);
+  const char* names[] = {"root", "child", "grandchild"};
+  for (std::size_t i = 0; i < spans.size(); ++i) {
+    spans[i].trace_id = trail::TraceId{0x1234, 0x5678};
+    spans[i].span_id = trail::SpanId{i + 1};
+    if (i > 0) spans[i].parent_span_id = trail::SpanId{i};
+    spans[i].name = names[i];
+    spans[i].start_time_unix_nano = 1'000'000;
+    spans[i].end_time_unix_nano = 3'500'000;
+  }
+  spans[2].status_code = trail::StatusCode::error;
+  spans[2].status_message = "boom";
+  std::string text;
+  trail::ConsoleExporter::render(spans.data(), spans.size(), text);
+  CHECK(text ==
+        "trace 00000000000012340000000000005678\n"
+        "  root  2.500 ms\n"
+        "    child  2.500 ms\n"
+        "      grandchild  2.500 ms  ERROR: boom\n");
+}
+
+TEST_CASE("OTEL_TRACES_EXPORTER=none exports nothing") {
+  HttpTestServer server;
+  REQUIRE(server.ok());
+  ::setenv("OTEL_TRACES_EXPORTER", "none", 1);
+  trail::Config config;  // reads the environment
+  ::unsetenv("OTEL_TRACES_EXPORTER");
+  CHECK(config.settings.traces_exporters.empty());
+  config.settings.metrics_exporters = {};
+  config.settings.traces_endpoint = server.url("/v1/traces");
+  Running running(config);
+  record_spans(3);
+  trail::flush(2s);
+  CHECK(trace_requests(server).empty());
+}
+
+TEST_CASE("an https endpoint gets a clear message at init, and export is off without a crash") {
+  trail::Config config;
+  config.settings.traces_exporters = {trail::ExporterKind::otlp};
+  config.settings.metrics_exporters = {};
+  config.settings.traces_endpoint = "https://x:4318/v1/traces";
+  config.settings.bsp_schedule_delay = 60s;
+
+  // Capture stderr around init.
+  std::fflush(stderr);
+  std::FILE* capture = std::tmpfile();
+  REQUIRE(capture != nullptr);
+  const int saved = ::dup(2);
+  ::dup2(::fileno(capture), 2);
+  const bool started = trail::init(config);
+  std::fflush(stderr);
+  ::dup2(saved, 2);
+  ::close(saved);
+  std::string message(4096, '\0');
+  std::rewind(capture);
+  message.resize(std::fread(message.data(), 1, message.size(), capture));
+  std::fclose(capture);
+
+  CHECK(started);
+  CHECK(message.find("https") != std::string::npos);
+  CHECK(message.find("plain HTTP") != std::string::npos);
+  record_spans(2);
+  trail::flush(2s);
+  trail::shutdown();
+}
+
+TEST_CASE("after fork() the child records nothing until it calls init again") {
+  auto parent_memory = std::make_shared<trail::InMemoryExporter>();
+  trail::Config config;
+  config.settings.traces_exporters = {};
+  config.settings.metrics_exporters = {};
+  config.exporters.push_back(parent_memory);
+  Running running(config);
+  record_spans(1, "before fork");
+
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    if (trail::is_enabled()) ::_exit(10);
+#if defined(__SANITIZE_THREAD__)
+    ::_exit(0);  // TSan does not support starting threads after a multi-threaded fork
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+    ::_exit(0);
+#endif
+#endif
+    auto memory = std::make_shared<trail::InMemoryExporter>();
+    trail::Config child;
+    child.settings.traces_exporters = {};
+    child.settings.metrics_exporters = {};
+    child.exporters.push_back(memory);
+    if (!trail::init(child)) ::_exit(11);
+    record_spans(1, "in child");
+    if (!trail::flush(5s)) ::_exit(12);
+    const auto spans = memory->spans();
+    if (spans.size() != 1 || spans[0].name != "in child") ::_exit(13);  // nothing of the parent's
+    trail::shutdown();
+    ::_exit(0);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+
+  CHECK(trail::flush(5s));  // the parent goes on exporting its own spans
+  const auto spans = parent_memory->spans();
+  REQUIRE(spans.size() == 1);
+  CHECK(spans[0].name == "before fork");
+}
