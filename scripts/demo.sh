@@ -10,10 +10,14 @@ cmake -S "$root" -B "$root/build/demo" -G Ninja -DCMAKE_BUILD_TYPE=Release \
 cmake --build "$root/build/demo" --parallel "${JOBS:-$(nproc)}" --target game_agents robot_loop
 "$root/build/demo/examples/game_agents"
 if [ -z "${OTEL_EXPORTER_OTLP_ENDPOINT:-}${OTEL_EXPORTER_OTLP_TRACES_ENDPOINT:-}${OTEL_TRACES_EXPORTER:-}" ]; then
-  echo
-  echo "Traces: $PWD/${TRAIL_TRACES_FILE:-trail-traces.jsonl}   metrics: $PWD/${TRAIL_METRICS_FILE:-trail-metrics.jsonl}"
-  echo "To see them in Jaeger (OTLP/HTTP on port 4318), see the README, or send the run there directly:"
-  echo "  docker run --rm -d -p 16686:16686 -p 4318:4318 jaegertracing/all-in-one:latest"
-  echo "  OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 OTEL_METRICS_EXPORTER=none $root/build/demo/examples/game_agents"
-  echo "  then open http://localhost:16686 (service: game_agents)"
+  cat <<MSG
+
+Traces:  $PWD/${TRAIL_TRACES_FILE:-trail-traces.jsonl}
+Metrics: $PWD/${TRAIL_METRICS_FILE:-trail-metrics.jsonl}
+To see the traces in Jaeger (OTLP/HTTP on port 4318), see the README, or send a run straight to it:
+  docker run --rm -d -p 16686:16686 -p 4318:4318 jaegertracing/all-in-one:latest
+  OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 OTEL_METRICS_EXPORTER=none \\
+    $root/build/demo/examples/game_agents
+  then open http://localhost:16686 (service: game_agents)
+MSG
 fi

@@ -16,36 +16,9 @@
 #include <thread>
 #include <vector>
 
-// Counts every heap allocation of the process, to prove the recording fast
-// path allocates nothing once a series exists.
-namespace {
-std::atomic<long> g_allocations{0};
-}
-
-// g++ -O2 sees the malloc inside these replacements and the free inside the
-// matching deletes, and warns about a mismatch that is not there.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
-// Every replaceable form: sanitizer runtimes supply their own nothrow and
-// array forms, which would otherwise bypass the count.
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return std::malloc(n ? n : 1);
-}
-void* operator new(std::size_t n) {
-  if (void* p = operator new(n, std::nothrow)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) { return operator new(n); }
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return operator new(n, std::nothrow); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+// Counts every heap allocation, to prove the recording fast path allocates
+// nothing once a series exists.
+#include "support/allocation_counter.hpp"
 
 namespace {
 
@@ -578,10 +551,10 @@ trail::Histogram<double> alloc_hist{"test.alloc.hist"};
 trail::Gauge<double> alloc_gauge{"test.alloc.gauge"};
 }  // namespace
 
-TEST_CASE("no heap allocation once a series exists") {
-  const long at_start = g_allocations.load();
+TEST_CASE("no heap allocation once a series exists" * doctest::skip(!trail::test::counts_allocations)) {
+  const long at_start = static_cast<long>(trail::test::allocations());
   std::string model = "a model name longer than any small-string buffer";
-  const long after_string = g_allocations.load();
+  const long after_string = static_cast<long>(trail::test::allocations());
   CHECK(after_string == at_start + 1);  // the counting operator new is live
 
   auto record_all = [&model](int i) {
@@ -593,9 +566,9 @@ TEST_CASE("no heap allocation once a series exists") {
     alloc_gauge.record(i, {{"x", 1.5}});
   };
   record_all(0);  // first use: series (and tables) are made
-  const long after_first = g_allocations.load();
+  const long after_first = static_cast<long>(trail::test::allocations());
   CHECK(after_first > after_string);
 
   for (int i = 1; i < 10'000; ++i) record_all(i);
-  CHECK(g_allocations.load() == after_first);
+  CHECK(static_cast<long>(trail::test::allocations()) == after_first);
 }

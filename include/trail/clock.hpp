@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <time.h>
 
@@ -77,56 +78,84 @@ TRAIL_FORCE_INLINE std::uint64_t ticks() noexcept {
 // Maps ticks to Unix nanoseconds. Lives on the consumer side: the first
 // calibration sleeps 10 ms, and refresh() keeps the mapping continuous while
 // it converges on the measured rate (so converted times never jump back).
+//
+// The mapping is piecewise linear: each refresh starts a new segment where
+// the previous one ends, and a tick is converted with the segment it falls
+// in, so a tick converts to the same time before and after a refresh (an
+// old span start read after a refresh stays before its children). Anchors
+// are integers: a double holding Unix nanoseconds has a 256 ns step.
 class TickConverter {
  public:
   TickConverter() noexcept {
     ticks_slow();  // resolves the clock source before the first sample
     source_ = g_clock_source.load(std::memory_order_relaxed);
     const Sample first = sample();
+    double rate = 1.0;
     if (source_ == ClockSource::counter) {
       const timespec pause{0, 10'000'000};
       nanosleep(&pause, nullptr);
       const Sample second = sample();
-      ns_per_tick_ = static_cast<double>(second.mono - first.mono) / static_cast<double>(second.tick - first.tick);
+      rate = static_cast<double>(second.mono - first.mono) / static_cast<double>(second.tick - first.tick);
     }
-    measured_ns_per_tick_ = ns_per_tick_;
     origin_ = first;
-    anchor_tick_ = first.tick;
-    anchor_ns_ = static_cast<double>(first.real);
+    segments_[0] = Segment{first.tick, first.real, rate};
+    count_ = 1;
   }
 
   std::uint64_t to_unix_ns(std::uint64_t tick) const noexcept {
-    const double delta = static_cast<double>(static_cast<std::int64_t>(tick - anchor_tick_)) * ns_per_tick_;
-    const double ns = anchor_ns_ + delta;
-    return ns <= 0 ? 0 : static_cast<std::uint64_t>(ns);
+    // Newest first: almost every tick falls in the newest segment or the one before.
+    std::size_t i = count_ - 1;
+    while (i > 0 && static_cast<std::int64_t>(tick - segments_[i].tick) < 0) --i;
+    return segments_[i].convert(tick);
   }
 
   // Re-measures the tick rate over the whole time since construction and
   // slews towards the wall clock over the next second instead of stepping.
+  // Calls closer than kMinSegmentNs to the last refresh change nothing.
   void refresh() noexcept {
     const Sample now = sample();
-    if (source_ == ClockSource::counter && now.tick - origin_.tick > 0 && now.mono > origin_.mono) {
-      measured_ns_per_tick_ = static_cast<double>(now.mono - origin_.mono) / static_cast<double>(now.tick - origin_.tick);
-    } else if (source_ != ClockSource::counter) {
-      measured_ns_per_tick_ = 1.0;
-    }
-    const double here = static_cast<double>(to_unix_ns(now.tick));
-    const double slew_ticks = 1e9 / measured_ns_per_tick_;  // one second of ticks
-    const double target = static_cast<double>(now.real) + 1e9;
-    double rate = (target - here) / slew_ticks;
+    const Segment& last = segments_[count_ - 1];
+    if (static_cast<double>(static_cast<std::int64_t>(now.tick - last.tick)) * last.rate < kMinSegmentNs) return;
+    double measured = 1.0;
+    if (source_ == ClockSource::counter && now.tick > origin_.tick && now.mono > origin_.mono)
+      measured = static_cast<double>(now.mono - origin_.mono) / static_cast<double>(now.tick - origin_.tick);
+    const std::uint64_t here = last.convert(now.tick);
+    const double slew_ticks = 1e9 / measured;  // one second of ticks
+    double rate = (static_cast<double>(static_cast<std::int64_t>(now.real - here)) + 1e9) / slew_ticks;
     // Never run backwards or more than 10 % off the measured rate.
-    if (rate < measured_ns_per_tick_ * 0.9) rate = measured_ns_per_tick_ * 0.9;
-    if (rate > measured_ns_per_tick_ * 1.1) rate = measured_ns_per_tick_ * 1.1;
-    anchor_tick_ = now.tick;
-    anchor_ns_ = here;
-    ns_per_tick_ = rate;
+    if (rate < measured * 0.9) rate = measured * 0.9;
+    if (rate > measured * 1.1) rate = measured * 1.1;
+    if (count_ == kSegments) {
+      // Ticks older than the history are extrapolated from the oldest segment kept.
+      for (std::size_t i = 1; i < kSegments; ++i) segments_[i - 1] = segments_[i];
+      --count_;
+    }
+    segments_[count_++] = Segment{now.tick, here, rate};
   }
 
-  double ns_per_tick() const noexcept { return ns_per_tick_; }
+  double ns_per_tick() const noexcept { return segments_[count_ - 1].rate; }
 
  private:
+  // 64 segments at least 50 ms apart: ticks up to 3 s old (more when refresh
+  // is called less often) convert exactly as they did when they were new.
+  static constexpr std::size_t kSegments = 64;
+  static constexpr double kMinSegmentNs = 50e6;
+
   struct Sample {
     std::uint64_t tick, mono, real;
+  };
+
+  struct Segment {
+    std::uint64_t tick;  // first tick of the segment
+    std::uint64_t ns;    // its Unix time
+    double rate;         // ns per tick from there on
+
+    std::uint64_t convert(std::uint64_t t) const noexcept {
+      // Truncation is monotonic, so each segment is, and they join end to end.
+      const auto delta = static_cast<std::int64_t>(static_cast<double>(static_cast<std::int64_t>(t - tick)) * rate);
+      if (delta < 0 && static_cast<std::uint64_t>(-delta) > ns) return 0;
+      return ns + static_cast<std::uint64_t>(delta);
+    }
   };
 
   // Brackets the clock reads with two counter reads and keeps the midpoint.
@@ -140,10 +169,8 @@ class TickConverter {
 
   ClockSource source_ = ClockSource::monotonic;
   Sample origin_{};
-  std::uint64_t anchor_tick_ = 0;
-  double anchor_ns_ = 0;
-  double ns_per_tick_ = 1.0;
-  double measured_ns_per_tick_ = 1.0;
+  Segment segments_[kSegments]{};
+  std::size_t count_ = 0;
 };
 
 }  // namespace trail::detail

@@ -93,4 +93,82 @@ inline Context extract_traceparent(std::string_view header) noexcept {
   return ctx;
 }
 
+// W3C `tracestate`: at most 32 comma-separated `key=value` members (empty
+// members allowed), keys unique. Kept out of Context so that copying a
+// Context stays cheap: the value is passed through as the caller's string.
+inline bool valid_tracestate(std::string_view header) noexcept {
+  constexpr std::size_t max_members = 32;
+  std::string_view keys[max_members];
+  std::size_t count = 0;
+  const auto is_lcalpha = [](char c) { return c >= 'a' && c <= 'z'; };
+  const auto is_key_char = [&](char c) {
+    return is_lcalpha(c) || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '*' || c == '/';
+  };
+  while (true) {
+    const std::size_t comma = header.find(',');
+    std::string_view member = header.substr(0, comma);
+    while (!member.empty() && (member.front() == ' ' || member.front() == '\t')) member.remove_prefix(1);
+    while (!member.empty() && (member.back() == ' ' || member.back() == '\t')) member.remove_suffix(1);
+    if (!member.empty()) {
+      const std::size_t eq = member.find('=');
+      if (eq == std::string_view::npos || count == max_members) return false;
+      const std::string_view key = member.substr(0, eq);
+      const std::string_view value = member.substr(eq + 1);
+      // key: simple-key, or tenant-id "@" system-id (multi-tenant).
+      const std::size_t at = key.find('@');
+      const std::string_view tenant = at == std::string_view::npos ? key : key.substr(0, at);
+      const std::string_view system = at == std::string_view::npos ? std::string_view{} : key.substr(at + 1);
+      if (tenant.empty() || tenant.size() > (at == std::string_view::npos ? 256u : 241u)) return false;
+      if (!is_lcalpha(tenant[0]) && !(at != std::string_view::npos && tenant[0] >= '0' && tenant[0] <= '9'))
+        return false;
+      for (char c : tenant)
+        if (!is_key_char(c)) return false;
+      if (at != std::string_view::npos) {
+        if (system.empty() || system.size() > 14 || !is_lcalpha(system[0])) return false;
+        for (char c : system)
+          if (!is_key_char(c)) return false;
+      }
+      // value: 1 to 256 printable ASCII characters but ',' and '=' (trailing spaces are OWS).
+      if (value.empty() || value.size() > 256) return false;
+      for (char c : value)
+        if (c < 0x20 || c > 0x7e || c == ',' || c == '=') return false;
+      for (std::size_t i = 0; i < count; ++i)
+        if (keys[i] == key) return false;
+      keys[count++] = key;
+    }
+    if (comma == std::string_view::npos) return true;
+    header.remove_prefix(comma + 1);
+  }
+}
+
+// Both W3C Trace Context headers, for a carrier (HTTP headers, a message's
+// metadata). `tracestate` views the string given to inject() or extract().
+struct TraceHeaders {
+  Traceparent traceparent;       // empty for an invalid context: send neither header
+  std::string_view tracestate;   // empty: omit the header
+};
+
+// The headers continuing the trace of `ctx`; `tracestate` (received with the
+// trace, see extract()) is passed through unchanged when valid, else dropped.
+inline TraceHeaders inject(const Context& ctx, std::string_view tracestate = {}) noexcept {
+  TraceHeaders out;
+  out.traceparent = inject_traceparent(ctx);
+  if (!out.traceparent.empty() && valid_tracestate(tracestate)) out.tracestate = tracestate;
+  return out;
+}
+
+struct ExtractedContext {
+  Context context;               // invalid: start a new trace
+  std::string_view tracestate;   // views the header given; empty when invalid or without a valid traceparent
+};
+
+// Parses received headers. W3C: a tracestate is only read along with a valid
+// traceparent; an invalid one is dropped, a valid one kept to pass on.
+inline ExtractedContext extract(std::string_view traceparent, std::string_view tracestate = {}) noexcept {
+  ExtractedContext out;
+  out.context = extract_traceparent(traceparent);
+  if (out.context.valid() && valid_tracestate(tracestate)) out.tracestate = tracestate;
+  return out;
+}
+
 }  // namespace trail

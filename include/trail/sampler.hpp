@@ -1,5 +1,18 @@
 // Head sampling (OTEL_TRACES_SAMPLER): decided once, when a trace starts or
 // continues from a remote parent; local children inherit the decision.
+//
+// OpenTelemetry semantics: the parentbased_* kinds follow a parent's sampled
+// flag (remote: sampled -> on, unsampled -> off; local: the same) and use
+// their root sampler for roots. always_on / always_off / traceidratio ignore a
+// remote parent's flag. traceidratio is consistent probability sampling: it
+// keeps a trace when the randomness in its id's low 56 bits (W3C level 2) is
+// at least the rejection threshold (1 - ratio) * 2^56, so every service with
+// a ratio at least as high keeps the same traces.
+//
+// One deliberate simplification: a local child never asks the sampler again,
+// it inherits its parent's decision (for traceidratio the answer would be the
+// same; for always_on / always_off it differs only if the sampler changed
+// while the trace was open). So a session is sampled or not as a whole.
 #pragma once
 
 #include <atomic>
@@ -20,18 +33,26 @@ enum class SamplerKind : std::uint8_t {
 
 namespace detail {
 
+constexpr std::uint64_t randomness_span = std::uint64_t{1} << 56;
+
 struct SamplerState {
   std::atomic<SamplerKind> kind{SamplerKind::parentbased_always_on};
-  // traceidratio: sampled when the trace id's low 56 bits are below this.
-  std::atomic<std::uint64_t> threshold{std::uint64_t{1} << 56};
+  // traceidratio: rejection threshold; kept when the low 56 bits are >= it.
+  std::atomic<std::uint64_t> threshold{0};
 };
 
 inline SamplerState g_sampler;
 
-constexpr std::uint64_t ratio_threshold(double ratio) noexcept {
-  if (!(ratio > 0)) return 0;  // also NaN
-  if (ratio >= 1) return std::uint64_t{1} << 56;
-  return static_cast<std::uint64_t>(ratio * static_cast<double>(std::uint64_t{1} << 56));
+// (1 - ratio) * 2^56, computed as 2^56 - ratio * 2^56 to keep precision for
+// small ratios; 0 keeps everything, 2^56 nothing.
+constexpr std::uint64_t rejection_threshold(double ratio) noexcept {
+  if (!(ratio > 0)) return randomness_span;  // also NaN
+  if (ratio >= 1) return 0;
+  return randomness_span - static_cast<std::uint64_t>(ratio * static_cast<double>(randomness_span));
+}
+
+inline bool ratio_sampled(TraceId trace) noexcept {
+  return (trace.lo & (randomness_span - 1)) >= g_sampler.threshold.load(std::memory_order_relaxed);
 }
 
 // The decision for a span whose parent is `parent` (invalid for a root) in
@@ -50,7 +71,7 @@ inline bool should_sample(const Context& parent, TraceId trace) noexcept {
       return false;
     case SamplerKind::traceidratio:
     case SamplerKind::parentbased_traceidratio:
-      return (trace.lo & ((std::uint64_t{1} << 56) - 1)) < g_sampler.threshold.load(std::memory_order_relaxed);
+      return ratio_sampled(trace);
   }
   return true;
 }
@@ -60,7 +81,7 @@ inline bool should_sample(const Context& parent, TraceId trace) noexcept {
 // Sets the sampler for traces started from now on. `ratio` is used by the
 // traceidratio kinds and clamped to [0, 1].
 inline void set_sampler(SamplerKind kind, double ratio = 1.0) noexcept {
-  detail::g_sampler.threshold.store(detail::ratio_threshold(ratio), std::memory_order_relaxed);
+  detail::g_sampler.threshold.store(detail::rejection_threshold(ratio), std::memory_order_relaxed);
   detail::g_sampler.kind.store(kind, std::memory_order_relaxed);
 }
 

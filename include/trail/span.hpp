@@ -62,7 +62,9 @@ inline bool write_with_text(const Record& head, std::uint32_t offset, std::strin
   Record& r = ring.slot(pos);
   r = head;
   r.size = size;
-  std::memcpy(reinterpret_cast<char*>(&r) + offset, text.data(), size < inline_bytes ? size : inline_bytes);
+  // An empty string_view may hold nullptr, which memcpy must not get.
+  if (size > 0)
+    std::memcpy(reinterpret_cast<char*>(&r) + offset, text.data(), size < inline_bytes ? size : inline_bytes);
   if (size > inline_bytes) ring.write_bytes(pos + 1, text.data() + inline_bytes, size - inline_bytes);
   ring.commit(pos + count);
   return true;
@@ -147,7 +149,7 @@ inline void write_string_array(std::uint64_t span_id, std::uint16_t slot, const 
     r = attribute_head(span_id, slot, nullptr, ValueType::string);
     r.size = size;
     const std::uint32_t inline_bytes = 64 - attribute_text_offset;
-    std::memcpy(r.attr.text, items[i].data(), size < inline_bytes ? size : inline_bytes);
+    if (size > 0) std::memcpy(r.attr.text, items[i].data(), size < inline_bytes ? size : inline_bytes);
     if (size > inline_bytes) ring.write_bytes(at + 1, items[i].data() + inline_bytes, size - inline_bytes);
     at += 1 + continuation_count(size, inline_bytes);
   }
@@ -330,7 +332,7 @@ EventRef& EventRef::set(const char* key, const T& value) noexcept {
 // destruction, which ends it. Made by TRAIL_SPAN / TRAIL_FUNCTION.
 class Span : public SpanBase {
  public:
-  explicit Span(const detail::SpanMeta& meta) noexcept { start(&meta, meta.kind); }
+  TRAIL_FORCE_INLINE explicit Span(const detail::SpanMeta& meta) noexcept { start(&meta, meta.kind); }
 
   // A span with a run-time name (copied).
   explicit Span(std::string_view name, SpanKind kind = SpanKind::internal) noexcept {
@@ -345,10 +347,10 @@ class Span : public SpanBase {
     type.record(*this, values...);
   }
 
+  // Off at run time, a span is the enabled() load and branch in start() and
+  // the `live` test here: nothing else is read, nothing is called.
   ~Span() {
-    if (!s_.live) return;
-    detail::end_span(s_);
-    detail::t_state.current = saved_;
+    if (s_.live) finish();
   }
 
   Span(const Span&) = delete;
@@ -356,9 +358,17 @@ class Span : public SpanBase {
 
  private:
   TRAIL_FORCE_INLINE void start(const detail::SpanMeta* meta, SpanKind kind) noexcept {
+    if (!detail::enabled()) return;
+    s_.meta = meta;
+    s_.kind = kind;
     saved_ = detail::t_state.current;
-    begin(meta, kind, saved_);
+    detail::begin_span(s_, saved_);
     if (s_.live) detail::t_state.current = s_.ctx;
+  }
+
+  void finish() noexcept {
+    detail::end_span(s_);
+    detail::t_state.current = saved_;
   }
 
   Context saved_;

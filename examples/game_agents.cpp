@@ -1,0 +1,236 @@
+// game_agents: a frame loop updating 200 NPC agents on one thread. Each NPC
+// is a session (one trace); every frame it perceives, plans and acts, now and
+// then calls a tool (which may fail) or a language model whose answer comes
+// back frames later. Traces go to trail-traces.jsonl (or to the collector in
+// OTEL_EXPORTER_OTLP_ENDPOINT); a summary and self-checks are printed.
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <trail/metrics.hpp>
+#include <trail/runtime.hpp>
+#include <trail/trail.hpp>
+
+#include "trace_summary.hpp"
+
+namespace {
+
+constexpr int kAgents = 200;
+constexpr int kFrames = 120;
+constexpr int kThinkEvery = 3;  // NPCs think every 3rd frame, staggered (AI level of detail)
+constexpr auto kFrameBudget = std::chrono::milliseconds(8);
+constexpr const char* kModel = "llama3.2:1b";
+
+trail::Histogram<double> frame_time("game.frame.duration", "ms", "Time to update every NPC in a frame",
+                                    {0.25, 0.5, 1, 2, 4, 8, 16, 33, 66});
+trail::Counter<std::int64_t> llm_tokens("game.llm.tokens", "{token}", "Tokens used by NPC model calls");
+trail::Counter<std::int64_t> tool_failures("game.tool.failures", "{failure}", "Tool calls that failed");
+
+// Deterministic: the same run every time, so CI can compare counts.
+struct Rng {
+  std::uint64_t state;
+  std::uint32_t next() {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return static_cast<std::uint32_t>(state >> 11);
+  }
+  bool chance(int percent) { return static_cast<int>(next() % 100) < percent; }
+  int range(int lo, int hi) { return lo + static_cast<int>(next() % static_cast<std::uint32_t>(hi - lo + 1)); }
+};
+
+// What the demo did, to compare with what was exported.
+struct Expected {
+  std::size_t spans = 0;
+  std::size_t errors = 0;
+  std::size_t llm_calls = 0;
+  std::size_t tool_calls = 0;
+  std::size_t tool_failures = 0;
+  std::size_t failed_sessions = 0;
+  std::int64_t tokens = 0;
+};
+
+struct Npc {
+  Npc(int index, const char* role, std::uint64_t seed)
+      : id("npc-" + std::to_string(index)), session(role, role, id, {"level-3", role}), rng{seed} {
+    x = static_cast<float>(rng.range(0, 100));
+    y = static_cast<float>(rng.range(0, 100));
+  }
+
+  std::string id;
+  trail::Session session;
+  Rng rng;
+  float x = 0, y = 0;
+  int failures = 0;
+  std::optional<trail::genai::LlmCall> thinking;  // a model call in flight
+  int answer_frame = 0;
+
+  void update(int frame, const std::vector<Npc>& world, Expected& ex) {
+    auto on = session.activate();  // spans below belong to this NPC's trace
+    int visible = 0;
+    {
+      TRAIL_SPAN_VAR(perceive, "perceive");
+      for (const Npc& other : world) {
+        const float dx = other.x - x, dy = other.y - y;
+        visible += std::sqrt(dx * dx + dy * dy) < 20.0f ? 1 : 0;
+      }
+      perceive.set("npc.visible_entities", visible);
+    }
+    const char* goal = "wander";
+    {
+      TRAIL_SPAN_VAR(plan, "plan");
+      if (thinking && frame >= answer_frame) {
+        finish_model_call(ex);
+        goal = "follow_advice";
+      } else if (!thinking && visible > 5 && rng.chance(8)) {
+        // Parent: this plan span. The answer arrives 5..30 frames later.
+        thinking.emplace(trail::genai::Operation::chat, "ollama", kModel);
+        answer_frame = frame + rng.range(5, 30);
+        ++ex.llm_calls;
+        ++ex.spans;
+        goal = "wait_for_model";
+      }
+      if (rng.chance(12)) call_tool(ex);
+      plan.set("npc.goal", goal);
+    }
+    {
+      trail::genai::Action move("move");
+      x += static_cast<float>(static_cast<int>(rng.next() % 5) - 2);
+      y += static_cast<float>(static_cast<int>(rng.next() % 5) - 2);
+      move.set("target.x", static_cast<double>(x)).set("target.y", static_cast<double>(y));
+    }
+    ex.spans += 3;
+  }
+
+  void call_tool(Expected& ex) {
+    const bool pathing = rng.chance(60);
+    char call_id[32];
+    std::snprintf(call_id, sizeof call_id, "call-%u", rng.next() % 100000);
+    trail::genai::ToolCall tool(pathing ? "find_path" : "inventory_lookup", call_id, "function");
+    ++ex.tool_calls;
+    ++ex.spans;
+    if (pathing && rng.chance(25)) {
+      trail::genai::record_error(tool, "PathBlocked", "no path to target");
+      tool_failures.add(1, {{"gen_ai.tool.name", "find_path"}});
+      ++ex.tool_failures;
+      ++ex.errors;
+      ++failures;
+    }
+  }
+
+  void finish_model_call(Expected& ex) {
+    if (rng.chance(5)) {
+      trail::genai::record_error(*thinking, "timeout", "model did not answer in time");
+      thinking->end();
+      ++ex.errors;
+      ++failures;
+    } else {
+      const int in = rng.range(200, 900), out = rng.range(16, 120);
+      thinking->finish(kModel, {"stop"}, in, out);
+      llm_tokens.add(in, {{"gen_ai.token.type", "input"}});
+      llm_tokens.add(out, {{"gen_ai.token.type", "output"}});
+      ex.tokens += in + out;
+    }
+    thinking.reset();
+  }
+
+  void end(Expected& ex) {
+    if (thinking) finish_model_call(ex);  // the game is over: take the answer now
+    if (failures >= 3) {
+      session.end(trail::EndState::fail, "too many failures");
+      ++ex.failed_sessions;
+      ++ex.errors;
+    } else {
+      session.end(trail::EndState::success);
+    }
+    ++ex.spans;
+  }
+};
+
+}  // namespace
+
+int main() {
+  auto memory = std::make_shared<trail::InMemoryExporter>();
+  const trail::Config config = demo::make_config(memory, "game_agents");
+  if (!trail::init(config)) return 1;
+  const bool all_sampled = config.settings.sampler == trail::SamplerKind::always_on ||
+                           config.settings.sampler == trail::SamplerKind::parentbased_always_on;
+
+  static const char* const roles[] = {"guard", "merchant", "scout", "villager"};
+  std::vector<Npc> npcs;
+  npcs.reserve(kAgents);
+  for (int i = 0; i < kAgents; ++i) npcs.emplace_back(i, roles[i % 4], 0x9E3779B97F4A7C15ull * (i + 1));
+
+  Expected ex;
+  const auto start = std::chrono::steady_clock::now();
+  for (int frame = 0; frame < kFrames; ++frame) {
+    const auto frame_start = std::chrono::steady_clock::now();
+    {
+      TRAIL_SPAN_VAR(frame_span, "frame");  // its own trace: the NPCs' spans go to theirs
+      frame_span.set("game.frame", frame);
+      for (int i = frame % kThinkEvery; i < kAgents; i += kThinkEvery) npcs[i].update(frame, npcs, ex);
+      ++ex.spans;
+    }
+    const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - frame_start;
+    frame_time.record(took.count());
+    std::this_thread::sleep_until(frame_start + kFrameBudget);
+  }
+  for (auto& npc : npcs) npc.end(ex);
+  const std::chrono::duration<double> run = std::chrono::steady_clock::now() - start;
+
+  // Export everything, then read the counts: stats() ends with the runtime.
+  const bool flushed = trail::flush();
+  const trail::Stats st = trail::stats();
+  trail::shutdown();
+  const auto spans = memory->spans();
+  const auto metrics = demo::final_metrics(*memory);
+
+  std::printf("game_agents: %d NPC agents, %d frames in %.2f s\n", kAgents, kFrames, run.count());
+  demo::print_destination(config);
+  const demo::Summary summary = demo::summarize(spans);
+  demo::print_summary(summary);
+  demo::print_metrics(metrics);
+  demo::print_stats(st);
+
+  demo::Checks check;
+  check.expect(flushed, "flush delivered everything");
+  check.pipeline(st, spans.size());
+  check.expect(demo::orphan_count(spans) == 0, "every parent is in its span's trace (%zu orphans)",
+               demo::orphan_count(spans));
+  std::size_t llm = 0, perceive = 0, failed_sessions = 0, root_sessions = 0;
+  std::int64_t tokens = 0;
+  for (const auto& s : spans) {
+    if (s.name == std::string("chat ") + kModel) {
+      ++llm;
+      tokens += demo::int_attribute(s, "gen_ai.usage.input_tokens");
+      tokens += demo::int_attribute(s, "gen_ai.usage.output_tokens");
+    }
+    if (s.name == "perceive") ++perceive;
+    if (demo::string_attribute(s, "session.end_state") == "fail") ++failed_sessions;
+    if (!demo::string_attribute(s, "session.end_state").empty() && !s.parent_span_id.valid()) ++root_sessions;
+  }
+  if (all_sampled) {
+    check.expect(summary.sessions == kAgents && root_sessions == kAgents, "one ended session per agent (%zu of %d)",
+                 summary.sessions, kAgents);
+    // Sessions interleaved on one thread: each NPC's spans are in its own trace.
+    check.expect(summary.traces == kAgents + kFrames, "traces == agents + frames (%zu)", summary.traces);
+    check.expect(spans.size() == ex.spans, "spans == spans made (%zu of %zu)", spans.size(), ex.spans);
+    check.expect(summary.errors == ex.errors, "errors == failures made (%zu of %zu)", summary.errors, ex.errors);
+    check.expect(perceive == std::size_t{kAgents} * kFrames / kThinkEvery, "perceive spans == agent updates (%zu)",
+                 perceive);
+    check.expect(llm == ex.llm_calls && llm > 0, "LLM call spans == calls made (%zu of %zu)", llm, ex.llm_calls);
+    check.expect(failed_sessions == ex.failed_sessions, "failed sessions (%zu of %zu)", failed_sessions,
+                 ex.failed_sessions);
+    check.expect(tokens == ex.tokens && tokens == demo::counter_total(metrics, "game.llm.tokens"),
+                 "tokens in spans == tokens counter (%lld)", static_cast<long long>(tokens));
+  }
+  check.expect(demo::counter_total(metrics, "game.tool.failures") == static_cast<std::int64_t>(ex.tool_failures),
+               "tool failures counter (%zu)", ex.tool_failures);
+  check.expect(demo::histogram_count(metrics, "game.frame.duration") == kFrames, "one frame time per frame");
+  return check.finish("game_agents");
+}

@@ -1,0 +1,217 @@
+// robot_loop: a 1 kHz control loop (sensor read, estimate, control) for
+// 1.5 s, one mission session. Every 100 ticks the loop asks a planner thread
+// for a new path: the planner continues the trace under the tick that asked
+// (trail::current() captured, trail::ContextScope on the planner thread) and
+// queries a simulated remote map service through a W3C traceparent, as a
+// request header would carry it. Metric: the control loop's jitter.
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdio>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <trail/metrics.hpp>
+#include <trail/runtime.hpp>
+#include <trail/trail.hpp>
+
+#include "trace_summary.hpp"
+
+namespace {
+
+constexpr int kTicks = 1500;
+constexpr int kPlanEvery = 100;
+constexpr auto kPeriod = std::chrono::microseconds(1000);
+
+trail::Histogram<double> jitter("robot.control_loop.jitter", "us", "Tick start minus its scheduled time",
+                                {5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000});
+
+// The "remote" side: all it gets is the header, as another process would.
+// Runs with no context current, so the parent can only come from the header.
+double map_service_query(const std::string& traceparent) {
+  trail::ContextScope elsewhere{trail::Context{}};
+  trail::ContextScope request{trail::extract_traceparent(traceparent)};
+  trail::Span server("map_service.get_map", trail::SpanKind::server);
+  server.set("map.tiles", 64);
+  double cost = 0;
+  for (int i = 1; i < 4000; ++i) cost += std::sqrt(static_cast<double>(i));
+  return cost;
+}
+
+struct PlanRequest {
+  trail::Context parent;  // the control tick that asked
+  int tick;
+};
+
+// The planner thread: waits for requests, plans under the tick that asked.
+class Planner {
+ public:
+  Planner() : thread_([this] { run(); }) {}
+  ~Planner() { stop(); }
+
+  void request(const PlanRequest& r) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    queue_.push_back(r);
+    wake_.notify_one();
+  }
+  void stop() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+      wake_.notify_one();
+    }
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void run() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and every request served
+      const PlanRequest r = queue_.front();
+      queue_.pop_front();
+      lock.unlock();
+      plan(r);
+      lock.lock();
+    }
+  }
+
+  void plan(const PlanRequest& r) {
+    trail::ContextScope parent(r.parent);  // this thread's spans continue the tick's trace
+    TRAIL_SPAN_VAR(span, "planner.plan_path");
+    span.set("robot.tick", r.tick);
+    {
+      TRAIL_SPAN("planner.search");
+      volatile double cost = 0;
+      for (int i = 0; i < 20000; ++i) cost = cost + std::sin(i * 0.001);
+    }
+    const trail::Traceparent header = trail::inject_traceparent(trail::current());
+    span.set("map.cost", map_service_query(header.c_str()));
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<PlanRequest> queue_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+struct Robot {
+  double position = 0, velocity = 0, estimate = 0, target = 1;
+
+  void tick(int n, Planner& planner) {
+    TRAIL_SPAN_VAR(tick, "control.tick");
+    tick.set("robot.tick", n);
+    double reading;
+    {
+      TRAIL_SPAN("sensor.read");
+      reading = position + 0.001 * std::sin(n * 0.37);  // a little noise
+    }
+    {
+      TRAIL_SPAN("estimate");
+      estimate = 0.8 * estimate + 0.2 * reading;
+    }
+    {
+      TRAIL_SPAN_VAR(control, "control");
+      const double command = 2.0 * (target - estimate) - 0.5 * velocity;
+      velocity += command * 0.001;
+      position += velocity * 0.001;
+      control.set("robot.command", command);
+    }
+    if (n % kPlanEvery == 0) {
+      planner.request({trail::current(), n});
+      target = -target;
+    }
+  }
+};
+
+}  // namespace
+
+int main() {
+  auto memory = std::make_shared<trail::InMemoryExporter>();
+  const trail::Config config = demo::make_config(memory, "robot_loop");
+  if (!trail::init(config)) return 1;
+  const bool all_sampled = config.settings.sampler == trail::SamplerKind::always_on ||
+                           config.settings.sampler == trail::SamplerKind::parentbased_always_on;
+
+  trail::Session mission("patrol", "rover", "rover-1", {"warehouse"});
+  Robot robot;
+  {
+    Planner planner;
+    auto on = mission.activate();
+    const auto start = std::chrono::steady_clock::now();
+    for (int n = 0; n < kTicks; ++n) {
+      const auto due = start + n * kPeriod;
+      std::this_thread::sleep_until(due);
+      const std::chrono::duration<double, std::micro> late = std::chrono::steady_clock::now() - due;
+      jitter.record(late.count());
+      robot.tick(n, planner);
+    }
+    planner.stop();  // serves the requests still queued
+  }
+  mission.end(trail::EndState::success);
+
+  const bool flushed = trail::flush();
+  const trail::Stats st = trail::stats();
+  trail::shutdown();
+  const auto spans = memory->spans();
+  const auto metrics = demo::final_metrics(*memory);
+
+  std::printf("robot_loop: %d ticks at 1 kHz, plan every %d ticks\n", kTicks, kPlanEvery);
+  demo::print_destination(config);
+  const demo::Summary summary = demo::summarize(spans);
+  demo::print_summary(summary);
+  demo::print_metrics(metrics);
+  demo::print_stats(st);
+
+  demo::Checks check;
+  check.expect(flushed, "flush delivered everything");
+  check.pipeline(st, spans.size());
+  check.expect(demo::orphan_count(spans) == 0, "every parent is in its span's trace");
+
+  // Cross-thread and cross-"process" parenting, span by span.
+  std::vector<const trail::SpanData*> plans, remotes;
+  std::size_t ticks = 0, plans_under_ticks = 0, remotes_ok = 0;
+  auto find = [&](std::uint64_t id) -> const trail::SpanData* {
+    for (const auto& s : spans)
+      if (s.span_id.value == id) return &s;
+    return nullptr;
+  };
+  for (const auto& s : spans) {
+    if (s.name == "control.tick") ++ticks;
+    if (s.name == "planner.plan_path") plans.push_back(&s);
+    if (s.name == "map_service.get_map") remotes.push_back(&s);
+  }
+  for (const auto* p : plans) {
+    const auto* parent = find(p->parent_span_id.value);
+    if (parent && parent->name == "control.tick" && parent->trace_id == p->trace_id &&
+        demo::int_attribute(*parent, "robot.tick") == demo::int_attribute(*p, "robot.tick"))
+      ++plans_under_ticks;
+  }
+  for (const auto* r : remotes) {
+    const auto* parent = find(r->parent_span_id.value);
+    const bool remote_parent = (r->flags & 0x300u) == 0x300u;  // OTLP SpanFlags: parent is remote
+    if (parent && parent->name == "planner.plan_path" && parent->trace_id == r->trace_id && remote_parent &&
+        r->kind == trail::SpanKind::server)
+      ++remotes_ok;
+  }
+  if (all_sampled) {
+    check.expect(summary.sessions == 1 && summary.traces == 1, "one session, one trace (%zu, %zu)", summary.sessions,
+                 summary.traces);
+    const std::size_t requests = (kTicks + kPlanEvery - 1) / kPlanEvery;
+    check.expect(ticks == kTicks, "control.tick spans == ticks (%zu)", ticks);
+    check.expect(plans.size() == requests && plans_under_ticks == requests,
+                 "planner spans (other thread) are children of the tick that asked (%zu of %zu)", plans_under_ticks,
+                 requests);
+    check.expect(remotes.size() == requests && remotes_ok == requests,
+                 "remote spans continue the trace from the traceparent (%zu of %zu)", remotes_ok, requests);
+    check.expect(spans.size() == 1 + 4 * std::size_t{kTicks} + 3 * requests, "span count (%zu)", spans.size());
+  }
+  check.expect(demo::histogram_count(metrics, "robot.control_loop.jitter") == kTicks, "one jitter sample per tick");
+  return check.finish("robot_loop");
+}

@@ -1,0 +1,238 @@
+// Shared by the demos: where traces go, a summary a person can read, and
+// self-checks whose failures make the demo exit non-zero (CI checks the
+// output, not just that the demo ran).
+#pragma once
+
+#include <algorithm>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include <trail/runtime.hpp>
+
+namespace demo {
+
+inline bool env_set(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0';
+}
+
+// With an OTLP endpoint or an exporter choice in the environment, the run goes
+// where the OTEL_* variables say; otherwise to trail-traces.jsonl and
+// trail-metrics.jsonl (TRAIL_TRACES_FILE / TRAIL_METRICS_FILE), started afresh.
+// `memory` also receives everything, for the summary and the checks. The
+// service is named `service` unless OTEL_SERVICE_NAME or
+// OTEL_RESOURCE_ATTRIBUTES name it.
+inline trail::Config make_config(const std::shared_ptr<trail::InMemoryExporter>& memory, const char* service) {
+  trail::Config config;
+  const char* attrs = std::getenv("OTEL_RESOURCE_ATTRIBUTES");
+  const bool named = env_set("OTEL_SERVICE_NAME") ||
+                     (attrs != nullptr && std::string_view(attrs).find("service.name") != std::string_view::npos);
+  if (!named)
+    for (auto& a : config.settings.resource)
+      if (a.key == "service.name") a.value = std::string(service);
+  const bool from_env = env_set("OTEL_EXPORTER_OTLP_ENDPOINT") || env_set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") ||
+                        env_set("OTEL_TRACES_EXPORTER");
+  if (!from_env) {
+    config.settings.traces_exporters = {trail::ExporterKind::file};
+    config.settings.metrics_exporters = {trail::ExporterKind::file};
+    std::remove(config.settings.traces_file.c_str());
+    std::remove(config.settings.metrics_file.c_str());
+  }
+  // A frame loop records in bursts: room for a few frames between drains.
+  config.settings.ring_capacity = std::max<std::uint32_t>(config.settings.ring_capacity, 1u << 18);
+  config.exporters.push_back(memory);
+  return config;
+}
+
+inline void print_destination(const trail::Config& config) {
+  const auto& s = config.settings;
+  for (auto kind : s.traces_exporters) {
+    if (kind == trail::ExporterKind::file)
+      std::printf("traces:  %s (OTLP JSON lines)\nmetrics: %s\n", s.traces_file.c_str(), s.metrics_file.c_str());
+    if (kind == trail::ExporterKind::otlp) std::printf("traces:  OTLP/HTTP %s\n", s.traces_endpoint.c_str());
+    if (kind == trail::ExporterKind::console) std::printf("traces:  console\n");
+  }
+}
+
+inline const trail::AttributeValue* attribute(const trail::SpanData& span, std::string_view key) {
+  for (const auto& a : span.attributes)
+    if (a.key == key) return &a.value;
+  return nullptr;
+}
+
+inline std::int64_t int_attribute(const trail::SpanData& span, std::string_view key) {
+  const auto* v = attribute(span, key);
+  return v != nullptr && std::holds_alternative<std::int64_t>(*v) ? std::get<std::int64_t>(*v) : 0;
+}
+
+inline std::string string_attribute(const trail::SpanData& span, std::string_view key) {
+  const auto* v = attribute(span, key);
+  return v != nullptr && std::holds_alternative<std::string>(*v) ? std::get<std::string>(*v) : std::string();
+}
+
+inline bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+
+struct NameStats {
+  std::string name;
+  std::size_t count = 0;
+  double p50_us = 0;
+  double p99_us = 0;
+};
+
+struct Summary {
+  std::size_t spans = 0;
+  std::size_t sessions = 0;  // root spans named "session ..."
+  std::size_t traces = 0;
+  std::size_t errors = 0;    // spans with status ERROR
+  std::vector<NameStats> by_name;  // most frequent first
+};
+
+// Nearest-rank percentile of sorted values.
+inline double percentile(const std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  auto rank = static_cast<std::size_t>(p / 100.0 * static_cast<double>(sorted.size()) + 0.999999);
+  rank = std::min(std::max<std::size_t>(rank, 1), sorted.size());
+  return sorted[rank - 1];
+}
+
+inline Summary summarize(const std::vector<trail::SpanData>& spans) {
+  Summary s;
+  s.spans = spans.size();
+  std::set<std::pair<std::uint64_t, std::uint64_t>> traces;
+  std::map<std::string, std::vector<double>> durations;
+  for (const auto& span : spans) {
+    traces.insert({span.trace_id.hi, span.trace_id.lo});
+    if (!span.parent_span_id.valid() && starts_with(span.name, "session ")) ++s.sessions;
+    if (span.status_code == trail::StatusCode::error) ++s.errors;
+    durations[span.name].push_back(static_cast<double>(span.end_time_unix_nano - span.start_time_unix_nano) / 1e3);
+  }
+  s.traces = traces.size();
+  for (auto& [name, d] : durations) {
+    std::sort(d.begin(), d.end());
+    s.by_name.push_back({name, d.size(), percentile(d, 50), percentile(d, 99)});
+  }
+  std::stable_sort(s.by_name.begin(), s.by_name.end(),
+                   [](const NameStats& a, const NameStats& b) { return a.count > b.count; });
+  return s;
+}
+
+inline void print_summary(const Summary& s, std::size_t top = 10) {
+  std::printf("sessions: %zu  traces: %zu  spans: %zu  errors: %zu\n", s.sessions, s.traces, s.spans, s.errors);
+  std::printf("  %-32s %8s %12s %12s\n", "span name", "count", "p50 us", "p99 us");
+  for (std::size_t i = 0; i < s.by_name.size() && i < top; ++i) {
+    const auto& n = s.by_name[i];
+    std::printf("  %-32s %8zu %12.1f %12.1f\n", n.name.c_str(), n.count, n.p50_us, n.p99_us);
+  }
+  if (s.by_name.size() > top) std::printf("  (%zu more span names)\n", s.by_name.size() - top);
+}
+
+// The last metric export (cumulative: the totals) from the in-memory exporter.
+inline std::vector<trail::MetricData> final_metrics(const trail::InMemoryExporter& memory) {
+  auto exports = memory.metric_exports();
+  return exports.empty() ? std::vector<trail::MetricData>{} : exports.back();
+}
+
+inline const trail::MetricData* find_metric(const std::vector<trail::MetricData>& metrics, std::string_view name) {
+  for (const auto& m : metrics)
+    if (m.name == name) return &m;
+  return nullptr;
+}
+
+// Sum of a counter's points (all attribute sets); 0 when absent.
+inline std::int64_t counter_total(const std::vector<trail::MetricData>& metrics, std::string_view name) {
+  std::int64_t total = 0;
+  if (const auto* m = find_metric(metrics, name))
+    for (const auto& p : m->number_points) total += p.is_double ? static_cast<std::int64_t>(p.as_double) : p.as_int;
+  return total;
+}
+
+inline std::uint64_t histogram_count(const std::vector<trail::MetricData>& metrics, std::string_view name) {
+  std::uint64_t count = 0;
+  if (const auto* m = find_metric(metrics, name))
+    for (const auto& p : m->histogram_points) count += p.count;
+  return count;
+}
+
+// The demo's own instruments (trail.* health metrics are in the stats line).
+inline void print_metrics(const std::vector<trail::MetricData>& metrics) {
+  std::printf("metrics:\n");
+  for (const auto& m : metrics) {
+    if (starts_with(m.name, "trail.")) continue;
+    for (const auto& p : m.histogram_points)
+      std::printf("  %-32s count %llu  mean %.3f  min %.3f  max %.3f %s\n", m.name.c_str(),
+                  static_cast<unsigned long long>(p.count), p.count ? p.sum / static_cast<double>(p.count) : 0.0,
+                  p.min, p.max, m.unit.c_str());
+    for (const auto& p : m.number_points) {
+      std::string labels;
+      for (const auto& a : p.attributes)
+        if (std::holds_alternative<std::string>(a.value)) labels += " " + a.key + "=" + std::get<std::string>(a.value);
+      if (p.is_double) std::printf("  %-32s %.3f%s\n", m.name.c_str(), p.as_double, labels.c_str());
+      else std::printf("  %-32s %lld%s\n", m.name.c_str(), static_cast<long long>(p.as_int), labels.c_str());
+    }
+  }
+}
+
+inline void print_stats(const trail::Stats& st) {
+  std::printf("trail stats: recorded %llu  exported %llu  dropped %llu (ring full %llu, export failed %llu, "
+              "rejected %llu)  records dropped %llu\n",
+              static_cast<unsigned long long>(st.spans_recorded), static_cast<unsigned long long>(st.spans_exported),
+              static_cast<unsigned long long>(st.spans_dropped()),
+              static_cast<unsigned long long>(st.spans_dropped_ring_full),
+              static_cast<unsigned long long>(st.spans_dropped_export_failed),
+              static_cast<unsigned long long>(st.spans_rejected),
+              static_cast<unsigned long long>(st.records_dropped_ring_full));
+}
+
+// Self-checks: one "check ok|FAILED: ..." line each, then the exit code.
+class Checks {
+ public:
+  void expect(bool ok, const char* format, ...) __attribute__((format(printf, 3, 4))) {
+    std::va_list args;
+    va_start(args, format);
+    std::printf("check %s: ", ok ? "ok" : "FAILED");
+    std::vprintf(format, args);
+    std::printf("\n");
+    va_end(args);
+    failed_ += ok ? 0 : 1;
+  }
+
+  // The pipeline lost nothing: every recorded span reached every exporter.
+  void pipeline(const trail::Stats& st, std::size_t in_memory) {
+    expect(st.spans_dropped() == 0 && st.records_dropped_ring_full == 0, "nothing dropped (%llu spans, %llu records)",
+           static_cast<unsigned long long>(st.spans_dropped()),
+           static_cast<unsigned long long>(st.records_dropped_ring_full));
+    expect(st.spans_exported == st.spans_recorded && in_memory == st.spans_recorded,
+           "exported == recorded == in memory (%llu, %llu, %zu)", static_cast<unsigned long long>(st.spans_exported),
+           static_cast<unsigned long long>(st.spans_recorded), in_memory);
+  }
+
+  int finish(const char* demo) const {
+    if (failed_ == 0) std::printf("%s: all checks passed\n", demo);
+    else std::printf("%s: %d check(s) FAILED\n", demo, failed_);
+    return failed_ == 0 ? 0 : 1;
+  }
+
+ private:
+  int failed_ = 0;
+};
+
+// Every span whose parent is set has that parent among the spans, in its trace.
+inline std::size_t orphan_count(const std::vector<trail::SpanData>& spans) {
+  std::set<std::tuple<std::uint64_t, std::uint64_t, std::uint64_t>> ids;  // (trace id, span id)
+  for (const auto& s : spans) ids.insert({s.trace_id.hi, s.trace_id.lo, s.span_id.value});
+  std::size_t orphans = 0;
+  for (const auto& s : spans)
+    if (s.parent_span_id.valid() && !ids.count({s.trace_id.hi, s.trace_id.lo, s.parent_span_id.value})) ++orphans;
+  return orphans;
+}
+
+}  // namespace demo

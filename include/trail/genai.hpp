@@ -1,0 +1,178 @@
+// Agent event types following the OpenTelemetry GenAI semantic conventions
+// (gen-ai-spans, gen-ai-agent-spans, exceptions): LLM calls, tool calls,
+// agent invocations, plus agent actions (move, grasp, fire) and errors.
+//
+//   trail::genai::LlmCall call(trail::genai::Operation::chat, "openai", "gpt-4o");
+//   ...                                    // frames later, on any thread:
+//   call.finish("gpt-4o-2024-08-06", {"stop"}, 812, 64);
+//
+//   trail::genai::ToolCall tool("find_path", "call-17", "function");  // scoped
+//   trail::genai::Action move("move");  move.set("target.x", 3.5);
+//   trail::genai::record_error(move, "blocked", "path blocked by door");
+//
+// Each is a compile-time event type (static keys, typed values) with a span
+// name built on the stack from its operation and subject, copied into the
+// ring: no allocation. The aliases pick scoped (Span: current for its scope,
+// ends with it) or async (AsyncSpan: moved anywhere, ended on any thread)
+// spans. Inside an activated Session, LLM calls and agent invocations carry
+// the session id as gen_ai.conversation.id.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <string_view>
+#include <type_traits>
+
+#include "event_type.hpp"
+#include "session.hpp"
+#include "span.hpp"
+
+namespace trail::genai {
+
+// gen_ai.operation.name of a model call.
+enum class Operation : std::uint8_t { chat, text_completion, generate_content, embeddings };
+
+constexpr std::string_view operation_name(Operation op) noexcept {
+  switch (op) {
+    case Operation::chat: return "chat";
+    case Operation::text_completion: return "text_completion";
+    case Operation::generate_content: return "generate_content";
+    case Operation::embeddings: return "embeddings";
+  }
+  return "chat";
+}
+
+namespace detail {
+
+using sv = std::string_view;
+
+// Static names are fallbacks: each span also records its dynamic name.
+inline constexpr EventType<sv, sv, sv> model_call{"gen_ai", SpanKind::client, "gen_ai.operation.name",
+                                                  "gen_ai.provider.name", "gen_ai.request.model"};
+inline constexpr EventType<sv, sv> tool_call{"execute_tool", SpanKind::internal, "gen_ai.operation.name",
+                                             "gen_ai.tool.name"};
+inline constexpr EventType<sv, sv> agent_invocation{"invoke_agent", SpanKind::internal, "gen_ai.operation.name",
+                                                    "gen_ai.agent.name"};
+inline constexpr EventType<sv> action{"action", SpanKind::internal, "agent.action.name"};
+
+// gen_ai.conversation.id: the id of the session active on this thread, when
+// the span belongs to its trace.
+inline void set_conversation(SpanBase& span) noexcept {
+  const TraceId session = trail::detail::t_session;
+  if (!span.is_recording() || !session.valid() || span.context().trace_id != session) return;
+  char id[32];
+  session.to_hex(id);
+  span.set("gen_ai.conversation.id", std::string_view(id, sizeof id));
+}
+
+template <class Base>
+constexpr bool is_span_base = std::is_same_v<Base, Span> || std::is_same_v<Base, AsyncSpan>;
+
+}  // namespace detail
+
+// A model call: span `{operation} {model}` (`chat gpt-4o`), kind CLIENT, or
+// INTERNAL for an in-process model.
+template <class Base>
+class BasicLlmCall : public Base {
+  static_assert(detail::is_span_base<Base>, "trail: Base is trail::Span or trail::AsyncSpan");
+
+ public:
+  BasicLlmCall(Operation op, std::string_view provider, std::string_view request_model,
+               SpanKind kind = SpanKind::client) noexcept
+      : Base(detail::model_call, operation_name(op), provider, request_model) {
+    this->s_.kind = kind;
+    this->set_dynamic_name(trail::detail::JoinedName(operation_name(op), request_model).view());
+    detail::set_conversation(*this);
+  }
+
+  // The response: model that answered, finish reasons (one per choice),
+  // token usage; empty / negative values are left out.
+  BasicLlmCall& response(std::string_view response_model, std::initializer_list<std::string_view> finish_reasons,
+                         std::int64_t input_tokens = -1, std::int64_t output_tokens = -1) noexcept {
+    if (!response_model.empty()) this->set("gen_ai.response.model", response_model);
+    if (finish_reasons.size() > 0)
+      this->set_array("gen_ai.response.finish_reasons", finish_reasons.begin(), finish_reasons.size());
+    if (input_tokens >= 0) this->set("gen_ai.usage.input_tokens", input_tokens);
+    if (output_tokens >= 0) this->set("gen_ai.usage.output_tokens", output_tokens);
+    return *this;
+  }
+
+  // Records the response and ends the call (an async one now, a scoped one
+  // with its scope).
+  void finish(std::string_view response_model, std::initializer_list<std::string_view> finish_reasons,
+              std::int64_t input_tokens = -1, std::int64_t output_tokens = -1) noexcept {
+    response(response_model, finish_reasons, input_tokens, output_tokens);
+    if constexpr (std::is_same_v<Base, AsyncSpan>) this->end();
+  }
+};
+
+// A tool execution: span `execute_tool {tool}`, kind INTERNAL.
+// `tool_type`: function, extension or datastore; empty values are left out.
+template <class Base>
+class BasicToolCall : public Base {
+  static_assert(detail::is_span_base<Base>, "trail: Base is trail::Span or trail::AsyncSpan");
+
+ public:
+  explicit BasicToolCall(std::string_view tool_name, std::string_view call_id = {},
+                         std::string_view tool_type = {}) noexcept
+      : Base(detail::tool_call, std::string_view("execute_tool"), tool_name) {
+    this->set_dynamic_name(trail::detail::JoinedName("execute_tool", tool_name).view());
+    if (!call_id.empty()) this->set("gen_ai.tool.call.id", call_id);
+    if (!tool_type.empty()) this->set("gen_ai.tool.type", tool_type);
+  }
+};
+
+// An agent invocation: span `invoke_agent {agent}`, kind INTERNAL (CLIENT
+// for a remote agent).
+template <class Base>
+class BasicAgentInvocation : public Base {
+  static_assert(detail::is_span_base<Base>, "trail: Base is trail::Span or trail::AsyncSpan");
+
+ public:
+  explicit BasicAgentInvocation(std::string_view agent_name, std::string_view agent_id = {},
+                                SpanKind kind = SpanKind::internal) noexcept
+      : Base(detail::agent_invocation, std::string_view("invoke_agent"), agent_name) {
+    this->s_.kind = kind;
+    this->set_dynamic_name(trail::detail::JoinedName("invoke_agent", agent_name).view());
+    if (!agent_id.empty()) this->set("gen_ai.agent.id", agent_id);
+    detail::set_conversation(*this);
+  }
+};
+
+// A game or robot action: span `action {name}` with `agent.action.name`; its
+// parameters are attributes (`set("target.x", 3.5)`). For hot actions with
+// fixed parameters, declare an EventType instead: no dynamic name to copy.
+template <class Base>
+class BasicAction : public Base {
+  static_assert(detail::is_span_base<Base>, "trail: Base is trail::Span or trail::AsyncSpan");
+
+ public:
+  explicit BasicAction(std::string_view name) noexcept : Base(detail::action, name) {
+    this->set_dynamic_name(trail::detail::JoinedName("action", name).view());
+  }
+};
+
+using LlmCall = BasicLlmCall<AsyncSpan>;  // finishes later, anywhere
+using ScopedLlmCall = BasicLlmCall<Span>;
+using ToolCall = BasicToolCall<Span>;
+using AsyncToolCall = BasicToolCall<AsyncSpan>;
+using AgentInvocation = BasicAgentInvocation<Span>;
+using AsyncAgentInvocation = BasicAgentInvocation<AsyncSpan>;
+using Action = BasicAction<Span>;
+using AsyncAction = BasicAction<AsyncSpan>;
+
+// An error on `span`: status ERROR with `message`, `error.type` (`_OTHER`
+// when `type` is empty) and an `exception` event with exception.type,
+// exception.message and exception.stacktrace (those given).
+inline void record_error(SpanBase& span, std::string_view type, std::string_view message,
+                         std::string_view stacktrace = {}) noexcept {
+  if (!span.is_recording()) return;
+  span.set_status(StatusCode::error, message);
+  span.set("error.type", type.empty() ? std::string_view("_OTHER") : type);
+  EventRef event = span.event("exception");
+  if (!type.empty()) event.set("exception.type", type);
+  if (!message.empty()) event.set("exception.message", message);
+  if (!stacktrace.empty()) event.set("exception.stacktrace", stacktrace);
+}
+
+}  // namespace trail::genai

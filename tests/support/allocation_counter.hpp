@@ -1,0 +1,92 @@
+// Test helper: replaces the global operator new / delete with counting
+// versions, for the tests that prove a path allocates nothing. Include it in
+// one translation unit of a test program. clang's ThreadSanitizer runtime
+// defines these operators itself, so there the count is off and the tests
+// that need it are skipped (they run in the normal and ASan builds).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <new>
+
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TRAIL_TEST_NO_ALLOCATION_COUNT
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define TRAIL_TEST_NO_ALLOCATION_COUNT
+#endif
+
+namespace trail::test {
+
+#if defined(TRAIL_TEST_NO_ALLOCATION_COUNT)
+inline constexpr bool counts_allocations = false;
+#else
+inline constexpr bool counts_allocations = true;
+#endif
+
+inline std::atomic<std::uint64_t> g_allocations{0};
+
+// Heap allocations so far in this process (0 when not counted).
+inline std::uint64_t allocations() noexcept { return g_allocations.load(std::memory_order_relaxed); }
+
+}  // namespace trail::test
+
+#if !defined(TRAIL_TEST_NO_ALLOCATION_COUNT)
+
+// g++ -O2 sees the malloc inside these replacements and the free inside the
+// matching deletes, and warns about a mismatch that is not there.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
+namespace {
+
+void* counted_alloc(std::size_t size, std::size_t align = 0) noexcept {
+  trail::test::g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (size == 0) size = 1;
+  if (align <= alignof(std::max_align_t)) return std::malloc(size);
+  void* p = nullptr;
+  return posix_memalign(&p, align, size) == 0 ? p : nullptr;
+}
+
+void* counted_alloc_or_throw(std::size_t size, std::size_t align = 0) {
+  void* p = counted_alloc(size, align);
+  if (p == nullptr) throw std::bad_alloc();
+  return p;
+}
+
+}  // namespace
+
+void* operator new(std::size_t n) { return counted_alloc_or_throw(n); }
+void* operator new[](std::size_t n) { return counted_alloc_or_throw(n); }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n); }
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n); }
+void* operator new(std::size_t n, std::align_val_t a) { return counted_alloc_or_throw(n, static_cast<std::size_t>(a)); }
+void* operator new[](std::size_t n, std::align_val_t a) {
+  return counted_alloc_or_throw(n, static_cast<std::size_t>(a));
+}
+void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
+  return counted_alloc(n, static_cast<std::size_t>(a));
+}
+void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
+  return counted_alloc(n, static_cast<std::size_t>(a));
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
+
+
+#endif

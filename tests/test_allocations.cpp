@@ -1,0 +1,99 @@
+// Zero heap allocations on the recording side after a thread's first span:
+// global operator new / delete are replaced here by counting versions.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cstdint>
+#include <cstdlib>
+#include <new>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <trail/trail.hpp>
+
+#include "support/allocation_counter.hpp"
+#include "support/recorded.hpp"
+
+namespace {
+
+inline constexpr trail::EventType<std::int64_t, double, std::string_view> nav_query{
+    "nav.query", trail::SpanKind::internal, "nav.nodes", "nav.cost", "nav.target"};
+
+struct Agent {
+  void think() { TRAIL_FUNCTION(); }
+};
+
+// Everything the recording side offers, once.
+void record_everything(int i, const std::string& target) {
+  {
+    TRAIL_SPAN_VAR(s, "score");
+    s.set("nodes", i);
+    s.set("cost", 2.5);
+    s.set("target", target);  // a std::string: copied into the ring
+    s.event("pruned");
+    s.event(std::string_view("dynamic event")).set("depth", 3).set("why", "bound");
+    s.set("reasons", {"stop", "length"});
+    s.error("no path");
+    Agent{}.think();
+  }
+  {
+    trail::Span dynamic{std::string_view(target)};
+    dynamic.set_status(trail::StatusCode::ok);
+  }
+  trail::AsyncSpan call("llm call", trail::SpanKind::client);
+  call.set("gen_ai.request.model", "small");
+  trail::AsyncSpan moved(std::move(call));
+  trail::AsyncSpan assigned;
+  assigned = std::move(moved);
+  assigned.end();
+  { TRAIL_EVENT(q, nav_query, i, 3, target); }  // an int literal for the double
+  trail::AsyncSpan async_event(nav_query, 7, 1.5, "home");
+  {
+    trail::ContextScope scope(async_event.context());
+    TRAIL_SPAN("child of async");
+  }
+}
+
+}  // namespace
+
+TEST_CASE("recording performs no heap allocation after the thread's first span" * doctest::skip(!trail::test::counts_allocations)) {
+  trail::test::recorded();
+  const std::string target = "north gate";  // short: fits std::string's inline buffer too
+  { TRAIL_SPAN("first"); }                  // registers the ring: the one allocation allowed
+
+  constexpr int kIterations = 2000;
+  const std::uint64_t before = trail::test::allocations();
+  for (int i = 0; i < kIterations; ++i) record_everything(i, target);
+  const std::uint64_t during = trail::test::allocations() - before;
+  CHECK(during == 0);
+
+  // The work was real: spans were recorded (and, once the ring filled, dropped:
+  // the drop path must not allocate either).
+  trail::detail::Collector collector;
+  std::vector<trail::SpanData> spans;
+  collector.collect_all(spans);
+  const auto counts = collector.counts();
+  MESSAGE("recorded " << counts.spans_recorded << ", dropped " << counts.spans_dropped_ring_full);
+  CHECK(counts.spans_recorded > 100);
+  CHECK(counts.spans_recorded + counts.spans_dropped_ring_full >= 1 + 7 * kIterations);
+  CHECK(trail::test::find_span(spans, "nav.query") != nullptr);
+  CHECK(trail::test::find_span(spans, "north gate") != nullptr);
+}
+
+TEST_CASE("disabled at run time: no allocation either" * doctest::skip(!trail::test::counts_allocations)) {
+  trail::set_enabled(false);
+  const std::uint64_t before = trail::test::allocations();
+  for (int i = 0; i < 100; ++i) record_everything(i, "off");
+  const std::uint64_t during = trail::test::allocations() - before;
+  trail::set_enabled(true);
+  CHECK(during == 0);
+}
+
+TEST_CASE("the counter sees allocations (control)" * doctest::skip(!trail::test::counts_allocations)) {
+  const std::uint64_t before = trail::test::allocations();
+  auto* p = new std::vector<int>(1000);
+  delete p;
+  CHECK(trail::test::allocations() - before >= 2);
+}
