@@ -42,7 +42,7 @@ class MetricAttribute {
   enum class Type : std::uint8_t { string, boolean, int64, float64 };
 
   constexpr MetricAttribute(std::string_view key, std::string_view value) noexcept
-      : key_(key), type_(Type::string), str_{value.data(), value.size()} {}
+      : key_(key), type_(Type::string), text_(value.data()), size_(value.size()) {}
   // Without this a string literal would pick the bool constructor.
   constexpr MetricAttribute(std::string_view key, const char* value) noexcept
       : MetricAttribute(key, std::string_view(value)) {}
@@ -56,23 +56,20 @@ class MetricAttribute {
 
   constexpr std::string_view key() const noexcept { return key_; }
   constexpr Type type() const noexcept { return type_; }
-  constexpr std::string_view as_string() const noexcept { return {str_.data, str_.size}; }
+  constexpr std::string_view as_string() const noexcept { return {text_, size_}; }
   constexpr bool as_bool() const noexcept { return i_ != 0; }
   constexpr std::int64_t as_int64() const noexcept { return i_; }
   constexpr double as_double() const noexcept { return d_; }
 
  private:
-  struct Str {
-    const char* data;
-    std::size_t size;
-  };
+  // Plain members, not a union: every member is always initialized, so
+  // copies never read an inactive member (g++ warned about exactly that).
   std::string_view key_;
   Type type_;
-  union {
-    Str str_;
-    std::int64_t i_;  // also holds bools
-    double d_;
-  };
+  const char* text_ = nullptr;
+  std::size_t size_ = 0;
+  std::int64_t i_ = 0;  // also holds bools
+  double d_ = 0;
 };
 
 // OpenTelemetry's default cardinality limit per instrument.
