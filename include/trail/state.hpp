@@ -48,10 +48,15 @@ struct ThreadState {
 inline thread_local ThreadState t_state{};
 
 // Constructed by a thread's first span; its destructor hands the ring over.
+inline std::uint64_t current_thread_id() noexcept { return static_cast<std::uint64_t>(::syscall(SYS_gettid)); }
+
+// The main thread keeps its ring: its thread-local destructors run in
+// exit() before the atexit handlers, and shutdown() (one of them) still
+// records there, ending the sessions left open.
 struct ThreadExitHook {
   Ring* ring = nullptr;
   ~ThreadExitHook() {
-    if (ring == nullptr) return;
+    if (ring == nullptr || current_thread_id() == static_cast<std::uint64_t>(::getpid())) return;
     t_state.ring = nullptr;
     t_state.exited = true;
     ring->mark_owner_exited();
@@ -76,8 +81,6 @@ TRAIL_FORCE_INLINE bool enabled() noexcept {
   const int state = g_state.enabled.load(std::memory_order_relaxed);
   return TRAIL_LIKELY(state == 1) || (TRAIL_UNLIKELY(state < 0) && resolve_enabled());
 }
-
-inline std::uint64_t current_thread_id() noexcept { return static_cast<std::uint64_t>(::syscall(SYS_gettid)); }
 
 inline void register_ring(Ring* ring) noexcept {
   Ring* head = g_state.rings.load(std::memory_order_relaxed);

@@ -11,22 +11,11 @@
 #include <cstdlib>
 #include <new>
 
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define TRAIL_TEST_NO_ALLOCATION_COUNT
-#endif
-#endif
-#if defined(__SANITIZE_THREAD__)
-#define TRAIL_TEST_NO_ALLOCATION_COUNT
-#endif
+#include "sanitizers.hpp"
 
 namespace trail::test {
 
-#if defined(TRAIL_TEST_NO_ALLOCATION_COUNT)
-inline constexpr bool counts_allocations = false;
-#else
-inline constexpr bool counts_allocations = true;
-#endif
+inline constexpr bool counts_allocations = !under_thread_sanitizer;
 
 inline std::atomic<std::uint64_t> g_allocations{0};
 
@@ -35,7 +24,7 @@ inline std::uint64_t allocations() noexcept { return g_allocations.load(std::mem
 
 }  // namespace trail::test
 
-#if !defined(TRAIL_TEST_NO_ALLOCATION_COUNT)
+#if !defined(TRAIL_TEST_TSAN)
 
 // g++ -O2 sees the malloc inside these replacements and the free inside the
 // matching deletes, and warns about a mismatch that is not there.
