@@ -4,6 +4,7 @@
 // would; `dropped` counts spans per iteration lost to a full ring.
 #include <trail/export/collector.hpp>
 #include <trail/trail.hpp>
+#include <trail/genai.hpp>
 
 #include <benchmark/benchmark.h>
 

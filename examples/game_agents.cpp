@@ -14,6 +14,7 @@
 
 #include <trail/metrics.hpp>
 #include <trail/runtime.hpp>
+#include <trail/genai.hpp>
 #include <trail/trail.hpp>
 
 #include "trace_summary.hpp"

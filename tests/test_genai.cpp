@@ -6,7 +6,9 @@
 #include <thread>
 #include <vector>
 
+#include <trail/genai.hpp>
 #include <trail/trail.hpp>
+#include <trail/export/metrics_collect.hpp>
 
 #include "support/recorded.hpp"
 
@@ -235,4 +237,77 @@ TEST_CASE("users define their own agent event types the same way") {
   CHECK(spans[0].name == "nav.query");
   CHECK(str(spans[0], "nav.target") == "home");
   CHECK(int64(spans[0], "nav.nodes") == 128);
+}
+
+namespace {
+
+// The points of one metric in a fresh collection, by their attribute sets.
+std::vector<trail::HistogramDataPoint> histogram_points(const char* name) {
+  for (auto& m : trail::collect_metrics(trail::detail::realtime_ns()))
+    if (m.name == name) return m.histogram_points;
+  return {};
+}
+
+const trail::HistogramDataPoint* point_with(const std::vector<trail::HistogramDataPoint>& points, const char* key,
+                                            const char* value) {
+  for (const auto& p : points) {
+    const auto* v = find_attribute(p.attributes, key);
+    if (v != nullptr && std::get<std::string>(*v) == value) return &p;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("LLM calls record gen_ai.client.token.usage and gen_ai.client.operation.duration") {
+  recorded();
+  {
+    genai::LlmCall call(genai::Operation::chat, "metrics-provider", "model-a");
+    call.finish("model-a-2025", {"stop"}, 120, 30);
+  }
+  {
+    genai::LlmCall failed(genai::Operation::text_completion, "metrics-provider", "model-b");
+    failed.fail("timeout", "no answer in 30 s");
+  }
+  recorded();
+
+  const auto tokens = histogram_points("gen_ai.client.token.usage");
+  const auto* input = point_with(tokens, "gen_ai.token.type", "input");
+  const auto* output = point_with(tokens, "gen_ai.token.type", "output");
+  REQUIRE(input != nullptr);
+  REQUIRE(output != nullptr);
+  CHECK(input->count == 1);
+  CHECK(input->sum == 120);
+  CHECK(output->sum == 30);
+  CHECK(std::get<std::string>(*find_attribute(input->attributes, "gen_ai.operation.name")) == "chat");
+  CHECK(std::get<std::string>(*find_attribute(input->attributes, "gen_ai.provider.name")) == "metrics-provider");
+  CHECK(std::get<std::string>(*find_attribute(input->attributes, "gen_ai.request.model")) == "model-a");
+  CHECK(std::get<std::string>(*find_attribute(input->attributes, "gen_ai.response.model")) == "model-a-2025");
+  CHECK(input->explicit_bounds.front() == 1);
+  CHECK(input->explicit_bounds.back() == 67108864);
+
+  const auto durations = histogram_points("gen_ai.client.operation.duration");
+  const auto* ok = point_with(durations, "gen_ai.request.model", "model-a");
+  const auto* timeout = point_with(durations, "gen_ai.request.model", "model-b");
+  REQUIRE(ok != nullptr);
+  REQUIRE(timeout != nullptr);
+  CHECK(ok->count == 1);
+  CHECK(ok->sum >= 0);
+  CHECK(ok->sum < 10);  // seconds, not nanoseconds
+  CHECK(find_attribute(ok->attributes, "error.type") == nullptr);
+  CHECK(std::get<std::string>(*find_attribute(timeout->attributes, "error.type")) == "timeout");
+  CHECK(std::get<std::string>(*find_attribute(timeout->attributes, "gen_ai.operation.name")) == "text_completion");
+  CHECK(timeout->explicit_bounds.front() == doctest::Approx(0.01));
+}
+
+TEST_CASE("a moved LLM call records its duration once") {
+  {
+    genai::LlmCall first(genai::Operation::chat, "moved-provider", "model-m");
+    genai::LlmCall second(std::move(first));
+    second.finish("model-m", {"stop"});
+  }  // both destroyed: the moved-from one must not record again
+  const auto durations = histogram_points("gen_ai.client.operation.duration");
+  const auto* p = point_with(durations, "gen_ai.provider.name", "moved-provider");
+  REQUIRE(p != nullptr);
+  CHECK(p->count == 1);
 }

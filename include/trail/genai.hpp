@@ -16,6 +16,10 @@
 // ends with it) or async (AsyncSpan: moved anywhere, ended on any thread)
 // spans. Inside an activated Session, LLM calls and agent invocations carry
 // the session id as gen_ai.conversation.id.
+//
+// LLM calls also record the GenAI client metrics: gen_ai.client.token.usage
+// and gen_ai.client.operation.duration (histograms with the conventions'
+// bucket boundaries). Not included by trail.hpp: include <trail/genai.hpp>.
 #pragma once
 
 #include <cstdint>
@@ -23,7 +27,9 @@
 #include <string_view>
 #include <type_traits>
 
+#include "clock.hpp"
 #include "event_type.hpp"
+#include "metrics.hpp"
 #include "session.hpp"
 #include "span.hpp"
 
@@ -65,6 +71,22 @@ inline void set_conversation(SpanBase& span) noexcept {
   span.set("gen_ai.conversation.id", std::string_view(id, sizeof id));
 }
 
+// The GenAI client metrics of the semantic conventions (gen-ai-metrics.md),
+// made on first use and never destroyed: the final export at exit reads them.
+struct ClientMetrics {
+  Histogram<std::int64_t> token_usage{
+      "gen_ai.client.token.usage", "{token}", "Number of input and output tokens used",
+      {1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864}};
+  Histogram<double> operation_duration{
+      "gen_ai.client.operation.duration", "s", "GenAI operation duration",
+      {0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92}};
+};
+
+inline ClientMetrics& client_metrics() {
+  static ClientMetrics* metrics = new ClientMetrics();
+  return *metrics;
+}
+
 template <class Base>
 constexpr bool is_span_base = std::is_same_v<Base, Span> || std::is_same_v<Base, AsyncSpan>;
 
@@ -79,21 +101,48 @@ class BasicLlmCall : public Base {
  public:
   BasicLlmCall(Operation op, std::string_view provider, std::string_view request_model,
                SpanKind kind = SpanKind::client) noexcept
-      : Base(detail::model_call, operation_name(op), provider, request_model) {
+      : Base(detail::model_call, operation_name(op), provider, request_model),
+        op_(op),
+        provider_(provider, {}),
+        request_model_(request_model, {}),
+        start_ns_(trail::detail::monotonic_ns()),
+        metrics_due_(trail::detail::enabled()) {
     this->s_.kind = kind;
     this->set_dynamic_name(trail::detail::JoinedName(operation_name(op), request_model).view());
     detail::set_conversation(*this);
   }
 
+  BasicLlmCall(BasicLlmCall&& other) noexcept
+      : Base(std::move(other)),
+        op_(other.op_),
+        provider_(other.provider_),
+        request_model_(other.request_model_),
+        response_model_(other.response_model_),
+        error_type_(other.error_type_),
+        start_ns_(other.start_ns_),
+        metrics_due_(other.metrics_due_) {
+    other.metrics_due_ = false;
+  }
+  BasicLlmCall& operator=(BasicLlmCall&&) = delete;
+  ~BasicLlmCall() { record_duration(); }
+
   // The response: model that answered, finish reasons (one per choice),
-  // token usage; empty / negative values are left out.
+  // token usage; empty / negative values are left out. Tokens also go to
+  // gen_ai.client.token.usage.
   BasicLlmCall& response(std::string_view response_model, std::initializer_list<std::string_view> finish_reasons,
                          std::int64_t input_tokens = -1, std::int64_t output_tokens = -1) noexcept {
-    if (!response_model.empty()) this->set("gen_ai.response.model", response_model);
+    if (!response_model.empty()) {
+      this->set("gen_ai.response.model", response_model);
+      response_model_ = trail::detail::JoinedName<96>(response_model, {});
+    }
     if (finish_reasons.size() > 0)
       this->set_array("gen_ai.response.finish_reasons", finish_reasons.begin(), finish_reasons.size());
     if (input_tokens >= 0) this->set("gen_ai.usage.input_tokens", input_tokens);
     if (output_tokens >= 0) this->set("gen_ai.usage.output_tokens", output_tokens);
+    if (metrics_due_) {
+      if (input_tokens >= 0) record_tokens("input", input_tokens);
+      if (output_tokens >= 0) record_tokens("output", output_tokens);
+    }
     return *this;
   }
 
@@ -102,8 +151,56 @@ class BasicLlmCall : public Base {
   void finish(std::string_view response_model, std::initializer_list<std::string_view> finish_reasons,
               std::int64_t input_tokens = -1, std::int64_t output_tokens = -1) noexcept {
     response(response_model, finish_reasons, input_tokens, output_tokens);
-    if constexpr (std::is_same_v<Base, AsyncSpan>) this->end();
+    end_call();
   }
+
+  // The call failed: record_error on the span (status, error.type, exception
+  // event), error.type on the duration metric, and the call ends.
+  void fail(std::string_view error_type, std::string_view message) noexcept {
+    record_error(*this, error_type, message);
+    error_type_ = trail::detail::JoinedName<64>(error_type.empty() ? std::string_view("_OTHER") : error_type, {});
+    end_call();
+  }
+
+ private:
+  void end_call() noexcept {
+    if constexpr (std::is_same_v<Base, AsyncSpan>) {
+      record_duration();
+      this->end();
+    }
+  }
+
+  void record_tokens(std::string_view type, std::int64_t tokens) noexcept {
+    const MetricAttribute attrs[] = {{"gen_ai.operation.name", operation_name(op_)},
+                                     {"gen_ai.provider.name", provider_.view()},
+                                     {"gen_ai.request.model", request_model_.view()},
+                                     {"gen_ai.token.type", type},
+                                     {"gen_ai.response.model", response_model_.view()}};
+    detail::client_metrics().token_usage.record(tokens, attrs, response_model_.view().empty() ? 4 : 5);
+  }
+
+  void record_duration() noexcept {
+    if (!metrics_due_) return;
+    metrics_due_ = false;
+    const double seconds = static_cast<double>(trail::detail::monotonic_ns() - start_ns_) / 1e9;
+    MetricAttribute attrs[] = {{"gen_ai.operation.name", operation_name(op_)},
+                               {"gen_ai.provider.name", provider_.view()},
+                               {"gen_ai.request.model", request_model_.view()},
+                               {"gen_ai.response.model", response_model_.view()},
+                               {"error.type", error_type_.view()}};
+    std::size_t n = 3;
+    if (!response_model_.view().empty()) attrs[n++] = attrs[3];
+    if (!error_type_.view().empty()) attrs[n++] = attrs[4];
+    detail::client_metrics().operation_duration.record(seconds, attrs, n);
+  }
+
+  Operation op_;
+  trail::detail::JoinedName<64> provider_;
+  trail::detail::JoinedName<96> request_model_;
+  trail::detail::JoinedName<96> response_model_;
+  trail::detail::JoinedName<64> error_type_;
+  std::uint64_t start_ns_;
+  bool metrics_due_;
 };
 
 // A tool execution: span `execute_tool {tool}`, kind INTERNAL.

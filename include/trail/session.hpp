@@ -67,8 +67,10 @@ void end_open_sessions() noexcept;
 
 // "{prefix} {suffix}" (just the prefix when suffix is empty) in a stack
 // buffer: span names built without allocating, cut at a UTF-8 boundary.
+template <std::size_t Capacity = 256>
 class JoinedName {
  public:
+  JoinedName() noexcept = default;
   JoinedName(std::string_view prefix, std::string_view suffix) noexcept {
     append(prefix);
     if (!suffix.empty()) {
@@ -87,7 +89,7 @@ class JoinedName {
     size_ += n;
   }
 
-  static constexpr std::size_t capacity = 256;
+  static constexpr std::size_t capacity = Capacity;
   char text_[capacity];
   std::size_t size_ = 0;
 };

@@ -14,7 +14,6 @@
 #include "context.hpp"
 #include "enums.hpp"
 #include "event_type.hpp"
-#include "genai.hpp"
 #include "ids.hpp"
 #include "sampler.hpp"
 #include "session.hpp"
