@@ -5,6 +5,7 @@
 
 // First: settings.hpp calls an unqualified quoted(std::string) that <iomanip>'s
 // std::quoted would hijack through ADL if it were already declared.
+#include <trail/metrics.hpp>
 #include <trail/runtime.hpp>
 
 #include <atomic>
@@ -668,4 +669,62 @@ TEST_CASE("a session still open when the process exits is ended as indeterminate
   for (const auto& a : root["attributes"])
     if (a["key"] == "session.end_state") indeterminate = a["value"]["stringValue"] == "indeterminate";
   CHECK(indeterminate);
+}
+
+TEST_CASE("metrics reach POST /v1/metrics as a cumulative ExportMetricsServiceRequest, retried like traces") {
+  static trail::Counter<std::int64_t> tool_failures{"test.tool.failures", "{failure}", "Tool calls that failed"};
+  static trail::Histogram<double> frame_ms{"test.frame.time", "ms", "Frame time", {5, 10}};
+  std::atomic<int> metric_posts{0};
+  HttpTestServer server([&](const Request& req) {
+    // The first metrics request is refused with 503: the exporter retries it.
+    if (req.target == "/v1/metrics" && metric_posts.fetch_add(1) == 0) return Reply::with_status(503, "busy");
+    return Reply::ok("{}");
+  });
+  REQUIRE(server.ok());
+  trail::Config config = fast_retry_config(server, 3000ms);
+  config.settings.metrics_exporters = {};  // fast_retry_config's own exporter takes both signals
+  Running running(config);
+  tool_failures.add(2, {{"tool", "find_path"}});
+  tool_failures.add(1, {{"tool", "find_path"}});
+  frame_ms.record(7.5);
+  frame_ms.record(12.0);
+  REQUIRE(trail::flush(5s));
+
+  std::vector<Request> posts;
+  for (Request& req : server.requests())
+    if (req.target == "/v1/metrics") posts.push_back(std::move(req));
+  REQUIRE(posts.size() >= 2);  // the 503, then the retry
+  CHECK(posts[0].body == posts[1].body);
+  const json body = json::parse(posts.back().body);
+  const json& scope_metrics = body.at("resourceMetrics").at(0).at("scopeMetrics").at(0);
+  CHECK(scope_metrics.at("scope").at("name") == "trail");
+  json counter, histogram, recorded;
+  for (const json& m : scope_metrics.at("metrics")) {
+    if (m.at("name") == "test.tool.failures") counter = m;
+    if (m.at("name") == "test.frame.time") histogram = m;
+    if (m.at("name") == "trail.spans.recorded") recorded = m;
+  }
+  REQUIRE(counter.is_object());
+  CHECK(counter.at("unit") == "{failure}");
+  CHECK(counter.at("description") == "Tool calls that failed");
+  const json& sum = counter.at("sum");
+  CHECK(sum.at("aggregationTemporality") == 2);
+  CHECK(sum.at("isMonotonic") == true);
+  const json& point = sum.at("dataPoints").at(0);
+  CHECK(point.at("asInt") == "3");
+  CHECK(attribute(point, "tool").at("stringValue") == "find_path");
+  CHECK(point.at("startTimeUnixNano").is_string());
+  CHECK(std::stoull(point.at("timeUnixNano").get<std::string>()) >=
+        std::stoull(point.at("startTimeUnixNano").get<std::string>()));
+
+  REQUIRE(histogram.is_object());
+  const json& hp = histogram.at("histogram").at("dataPoints").at(0);
+  CHECK(histogram.at("histogram").at("aggregationTemporality") == 2);
+  CHECK(hp.at("count") == "2");
+  CHECK(hp.at("sum") == 19.5);
+  CHECK(hp.at("min") == 7.5);
+  CHECK(hp.at("max") == 12.0);
+  CHECK(hp.at("bucketCounts") == json::array({"0", "1", "1"}));
+  CHECK(hp.at("explicitBounds") == json::array({5.0, 10.0}));
+  CHECK(recorded.is_object());  // trail's own health rides along
 }
