@@ -184,25 +184,12 @@ int main() {
   for (auto& npc : npcs) npc.end(ex);
   const std::chrono::duration<double> run = std::chrono::steady_clock::now() - start;
 
-  // Export everything, then read the counts: stats() ends with the runtime.
-  const bool flushed = trail::flush();
-  const trail::Stats st = trail::stats();
-  trail::shutdown();
-  const auto spans = memory->spans();
-  const auto metrics = demo::final_metrics(*memory);
-
   std::printf("game_agents: %d NPC agents, %d frames in %.2f s\n", kAgents, kFrames, run.count());
-  demo::print_destination(config);
-  const demo::Summary summary = demo::summarize(spans);
-  demo::print_summary(summary);
-  demo::print_metrics(metrics);
-  demo::print_stats(st);
-
-  demo::Checks check;
-  check.expect(flushed, "flush delivered everything");
-  check.pipeline(st, spans.size());
-  check.expect(demo::orphan_count(spans) == 0, "every parent is in its span's trace (%zu orphans)",
-               demo::orphan_count(spans));
+  demo::Outcome outcome = demo::finish_run(*memory, config);
+  const auto& spans = outcome.spans;
+  const auto& metrics = outcome.metrics;
+  const demo::Summary& summary = outcome.summary;
+  demo::Checks& check = outcome.check;
   std::size_t llm = 0, perceive = 0, failed_sessions = 0, root_sessions = 0;
   std::int64_t tokens = 0;
   for (const auto& s : spans) {

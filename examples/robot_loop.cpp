@@ -156,23 +156,12 @@ int main() {
   }
   mission.end(trail::EndState::success);
 
-  const bool flushed = trail::flush();
-  const trail::Stats st = trail::stats();
-  trail::shutdown();
-  const auto spans = memory->spans();
-  const auto metrics = demo::final_metrics(*memory);
-
   std::printf("robot_loop: %d ticks at 1 kHz, plan every %d ticks\n", kTicks, kPlanEvery);
-  demo::print_destination(config);
-  const demo::Summary summary = demo::summarize(spans);
-  demo::print_summary(summary);
-  demo::print_metrics(metrics);
-  demo::print_stats(st);
-
-  demo::Checks check;
-  check.expect(flushed, "flush delivered everything");
-  check.pipeline(st, spans.size());
-  check.expect(demo::orphan_count(spans) == 0, "every parent is in its span's trace");
+  demo::Outcome outcome = demo::finish_run(*memory, config);
+  const auto& spans = outcome.spans;
+  const auto& metrics = outcome.metrics;
+  const demo::Summary& summary = outcome.summary;
+  demo::Checks& check = outcome.check;
 
   // Cross-thread and cross-"process" parenting, span by span.
   std::vector<const trail::SpanData*> plans, remotes;

@@ -235,4 +235,34 @@ inline std::size_t orphan_count(const std::vector<trail::SpanData>& spans) {
   return orphans;
 }
 
+// What a demo run left: everything exported, read back for the summary and
+// the checks.
+struct Outcome {
+  std::vector<trail::SpanData> spans;
+  std::vector<trail::MetricData> metrics;
+  Summary summary;
+  Checks check;
+};
+
+// Exports everything, stops trail, prints the summary, metrics and stats, and
+// runs the checks every demo shares (the counts are read before shutdown).
+inline Outcome finish_run(const trail::InMemoryExporter& memory, const trail::Config& config) {
+  const bool flushed = trail::flush();
+  const trail::Stats st = trail::stats();
+  trail::shutdown();
+  Outcome out;
+  out.spans = memory.spans();
+  out.metrics = final_metrics(memory);
+  out.summary = summarize(out.spans);
+  print_destination(config);
+  print_summary(out.summary);
+  print_metrics(out.metrics);
+  print_stats(st);
+  out.check.expect(flushed, "flush delivered everything");
+  out.check.pipeline(st, out.spans.size());
+  const std::size_t orphans = orphan_count(out.spans);
+  out.check.expect(orphans == 0, "every parent is in its span's trace (%zu orphans)", orphans);
+  return out;
+}
+
 }  // namespace demo

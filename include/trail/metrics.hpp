@@ -527,52 +527,49 @@ constexpr bool kMetricValueType = std::is_same_v<T, std::int64_t> || std::is_sam
 inline constexpr std::initializer_list<double> kDefaultHistogramBounds = {
     0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000};
 
-// Monotonic sum (OTel Counter): negative or non-finite increments are ignored
-// and counted in rejected().
-template <class T>
-class Counter : public detail::MetricInstrument {
-  static_assert(detail::kMetricValueType<T>, "Counter<std::int64_t> or Counter<double>");
+namespace detail {
+
+// A sum: Counter (monotonic) and UpDownCounter share everything but the
+// check on the increment.
+template <class T, bool Monotonic>
+class SumInstrument : public MetricInstrument {
+  static_assert(kMetricValueType<T>, "sums take std::int64_t or double");
 
  public:
   // name, unit and description must outlive the instrument (string literals).
-  explicit Counter(std::string_view name, std::string_view unit = {}, std::string_view description = {},
-                   std::uint32_t cardinality_limit = kDefaultCardinalityLimit) noexcept
-      : MetricInstrument(name, unit, description, detail::InstrumentKind::counter, std::is_same_v<T, double>,
-                         cardinality_limit) {}
-
-  void add(T value) noexcept { add(value, nullptr, 0); }
-  void add(T value, std::initializer_list<MetricAttribute> attrs) noexcept { add(value, attrs.begin(), attrs.size()); }
-  void add(T value, const MetricAttribute* attrs, std::size_t n) noexcept {
-    if constexpr (std::is_same_v<T, double>) {
-      if (TRAIL_UNLIKELY(!(value >= 0 && detail::metric_finite(value)))) return reject();
-    } else {
-      if (TRAIL_UNLIKELY(value < 0)) return reject();
-    }
-    if (detail::MetricSeries* s = series(attrs, n))
-      detail::metric_cell_add(s->cells()[0], value, std::memory_order_relaxed);
-  }
-};
-
-// Non-monotonic sum (OTel UpDownCounter): any finite increment.
-template <class T>
-class UpDownCounter : public detail::MetricInstrument {
-  static_assert(detail::kMetricValueType<T>, "UpDownCounter<std::int64_t> or UpDownCounter<double>");
-
- public:
-  explicit UpDownCounter(std::string_view name, std::string_view unit = {}, std::string_view description = {},
+  explicit SumInstrument(std::string_view name, std::string_view unit = {}, std::string_view description = {},
                          std::uint32_t cardinality_limit = kDefaultCardinalityLimit) noexcept
-      : MetricInstrument(name, unit, description, detail::InstrumentKind::up_down_counter,
+      : MetricInstrument(name, unit, description, Monotonic ? InstrumentKind::counter : InstrumentKind::up_down_counter,
                          std::is_same_v<T, double>, cardinality_limit) {}
 
   void add(T value) noexcept { add(value, nullptr, 0); }
   void add(T value, std::initializer_list<MetricAttribute> attrs) noexcept { add(value, attrs.begin(), attrs.size()); }
   void add(T value, const MetricAttribute* attrs, std::size_t n) noexcept {
     if constexpr (std::is_same_v<T, double>) {
-      if (TRAIL_UNLIKELY(!detail::metric_finite(value))) return reject();
+      if (TRAIL_UNLIKELY(!metric_finite(value))) return reject();
     }
-    if (detail::MetricSeries* s = series(attrs, n))
-      detail::metric_cell_add(s->cells()[0], value, std::memory_order_relaxed);
+    if constexpr (Monotonic) {
+      if (TRAIL_UNLIKELY(!(value >= 0))) return reject();
+    }
+    if (MetricSeries* s = series(attrs, n)) metric_cell_add(s->cells()[0], value, std::memory_order_relaxed);
   }
+};
+
+}  // namespace detail
+
+// Monotonic sum (OTel Counter): negative or non-finite increments are ignored
+// and counted in rejected().
+template <class T>
+class Counter : public detail::SumInstrument<T, true> {
+ public:
+  using detail::SumInstrument<T, true>::SumInstrument;
+};
+
+// Non-monotonic sum (OTel UpDownCounter): any finite increment.
+template <class T>
+class UpDownCounter : public detail::SumInstrument<T, false> {
+ public:
+  using detail::SumInstrument<T, false>::SumInstrument;
 };
 
 // Last value (OTel synchronous Gauge); exported with the collection time.

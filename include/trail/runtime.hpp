@@ -64,6 +64,29 @@ inline void report_config_error(const std::string& message) {
   std::fprintf(stderr, "trail: %s\n", message.c_str());
 }
 
+inline OtlpHttpOptions otlp_options(const Settings& s) {
+  OtlpHttpOptions o;
+  o.traces_endpoint = s.traces_endpoint;
+  o.metrics_endpoint = s.metrics_endpoint;
+  o.traces_headers = s.traces_headers;
+  o.metrics_headers = s.metrics_headers;
+  o.traces_timeout = s.traces_timeout;
+  o.metrics_timeout = s.metrics_timeout;
+  return o;
+}
+
+inline FlusherOptions flusher_options(const Settings& s) {
+  FlusherOptions o;
+  o.schedule_delay = s.bsp_schedule_delay;
+  o.export_timeout = s.bsp_export_timeout;
+  o.max_queue_size = s.bsp_max_queue_size;
+  o.max_export_batch_size = s.bsp_max_export_batch_size;
+  o.metric_export_interval = s.metric_export_interval;
+  o.metric_export_timeout = s.metric_export_timeout;
+  o.limits = {s.span_attribute_count_limit, s.span_event_count_limit, s.event_attribute_count_limit};
+  return o;
+}
+
 // The exporters that settings name for one signal.
 inline void add_configured_exporters(const std::vector<ExporterKind>& kinds, const Settings& s, bool traces,
                                      std::shared_ptr<OtlpHttpExporter>& otlp,
@@ -72,14 +95,7 @@ inline void add_configured_exporters(const std::vector<ExporterKind>& kinds, con
     switch (kind) {
       case ExporterKind::otlp:
         if (otlp == nullptr) {
-          OtlpHttpOptions o;
-          o.traces_endpoint = s.traces_endpoint;
-          o.metrics_endpoint = s.metrics_endpoint;
-          o.traces_headers = s.traces_headers;
-          o.metrics_headers = s.metrics_headers;
-          o.traces_timeout = s.traces_timeout;
-          o.metrics_timeout = s.metrics_timeout;
-          otlp = std::make_shared<OtlpHttpExporter>(std::move(o));
+          otlp = std::make_shared<OtlpHttpExporter>(otlp_options(s));
           if (!otlp->error().empty()) report_config_error(otlp->error() + "; OTLP export is off");
         }
         if (otlp->error().empty()) out.push_back(otlp);
@@ -160,16 +176,7 @@ inline bool init(const Config& config = Config()) {
     metric_exporters.push_back(e);
   }
 
-  detail::FlusherOptions options;
-  options.schedule_delay = s.bsp_schedule_delay;
-  options.export_timeout = s.bsp_export_timeout;
-  options.max_queue_size = s.bsp_max_queue_size;
-  options.max_export_batch_size = s.bsp_max_export_batch_size;
-  options.metric_export_interval = s.metric_export_interval;
-  options.metric_export_timeout = s.metric_export_timeout;
-  options.limits = {s.span_attribute_count_limit, s.span_event_count_limit, s.event_attribute_count_limit};
-
-  rt.flusher = std::make_shared<detail::Flusher>(options, Resource{s.resource}, config.scope, std::move(span_exporters),
+  rt.flusher = std::make_shared<detail::Flusher>(detail::flusher_options(s), Resource{s.resource}, config.scope, std::move(span_exporters),
                                                  std::move(metric_exporters));
   set_enabled(true);
   if (!rt.hooks_installed) {
