@@ -1,10 +1,12 @@
 // Cost of one measurement on an existing series, against two raw counter
-// reads in the same run (the span budget's unit).
+// reads and an empty span in the same run (the budget: at most an empty span).
 #include <trail/metrics.hpp>
 
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
+
+#include "support/baselines.hpp"
 
 namespace {
 
@@ -13,13 +15,8 @@ trail::Counter<double> dcounter{"bench.dcounter"};
 trail::Histogram<double> histogram{"bench.histogram", "ms", ""};
 trail::Gauge<double> gauge{"bench.gauge", "ms", ""};
 
-void BM_Baseline_TwoCounterReads(benchmark::State& state) {
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(trail::detail::raw_counter());
-    benchmark::DoNotOptimize(trail::detail::raw_counter());
-  }
-}
-BENCHMARK(BM_Baseline_TwoCounterReads);
+BENCHMARK(trail::bench::TwoRawCounterReads);
+BENCHMARK(trail::bench::EmptySpan);
 
 void BM_CounterAdd(benchmark::State& state) {
   for (auto _ : state) counter.add(1);
@@ -59,6 +56,23 @@ void BM_HistogramRecord_2Attrs(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_HistogramRecord_2Attrs);
+
+// The same series bound once: no attribute hashing per record.
+void BM_CounterAdd_2Attrs_Bound(benchmark::State& state) {
+  auto bound = counter.bind({{"model", "gpt-4o"}, {"ok", true}});
+  for (auto _ : state) bound.add(1);
+}
+BENCHMARK(BM_CounterAdd_2Attrs_Bound);
+
+void BM_HistogramRecord_2Attrs_Bound(benchmark::State& state) {
+  auto bound = histogram.bind({{"model", "gpt-4o"}, {"ok", true}});
+  double v = 0;
+  for (auto _ : state) {
+    bound.record(v);
+    v = v < 12000 ? v + 7.25 : 0;
+  }
+}
+BENCHMARK(BM_HistogramRecord_2Attrs_Bound);
 
 void BM_GaugeRecord(benchmark::State& state) {
   double v = 0;

@@ -19,80 +19,23 @@
 
 #include <trail/trail.hpp>
 
+#include "support/baselines.hpp"
+
 namespace {
 
-class BackgroundDrain {
- public:
-  BackgroundDrain() {
-    trail::set_ring_capacity(1u << 19);  // 32 MiB a thread: milliseconds of spans between drains
-    thread_ = std::thread([this] { run(); });
-  }
-  ~BackgroundDrain() {
-    stop_.store(true);
-    thread_.join();
-  }
-
- private:
-  void run() {
-    while (!stop_.load(std::memory_order_relaxed)) {
-      for (auto* ring = trail::detail::g_state.rings.load(std::memory_order_acquire); ring; ring = ring->next)
-        ring->release(ring->write_position());
-      std::this_thread::sleep_for(std::chrono::microseconds(100));
-    }
-  }
-
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-};
-
-BackgroundDrain g_drain;
-
-// Spans this thread recorded and dropped (ring full) while a case ran, per
-// iteration: "recorded" proves the work was done, "dropped" should be 0.
-class SpanCounter {
- public:
-  SpanCounter() {
-    trail::detail::thread_state();  // the thread's first span registers its ring: not timed
-    ring_ = trail::detail::t_state.ring;
-    recorded_ = ring_->spans_recorded();
-    dropped_ = ring_->spans_dropped();
-  }
-  void report(benchmark::State& state) const {
-    using benchmark::Counter;
-    const auto per_iteration = [](std::uint64_t n) { return Counter(static_cast<double>(n), Counter::kAvgIterations); };
-    state.counters["recorded"] = per_iteration(ring_->spans_recorded() - recorded_);
-    state.counters["dropped"] = per_iteration(ring_->spans_dropped() - dropped_);
-  }
-
- private:
-  const trail::detail::Ring* ring_;
-  std::uint64_t recorded_, dropped_;
-};
+using trail::bench::SpanCounter;
 
 inline constexpr trail::EventType<std::int64_t, double, std::string_view> nav_query{
     "nav.query", trail::SpanKind::internal, "nav.nodes", "nav.cost", "nav.target"};
 
-void BM_TwoRawCounterReads(benchmark::State& state) {
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(trail::detail::raw_counter());
-    benchmark::DoNotOptimize(trail::detail::raw_counter());
-  }
-}
-BENCHMARK(BM_TwoRawCounterReads);
+BENCHMARK(trail::bench::TwoRawCounterReads);
 
 void BM_SteadyClockNow(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(std::chrono::steady_clock::now());
 }
 BENCHMARK(BM_SteadyClockNow);
 
-void BM_EmptySpan(benchmark::State& state) {
-  SpanCounter spans;
-  for (auto _ : state) {
-    TRAIL_SPAN("empty");
-  }
-  spans.report(state);
-}
-BENCHMARK(BM_EmptySpan);
+BENCHMARK(trail::bench::EmptySpan);
 
 void BM_SpanWith3Attributes(benchmark::State& state) {
   SpanCounter spans;

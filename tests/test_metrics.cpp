@@ -572,3 +572,30 @@ TEST_CASE("no heap allocation once a series exists" * doctest::skip(!trail::test
   for (int i = 1; i < 10'000; ++i) record_all(i);
   CHECK(static_cast<long>(trail::test::allocations()) == after_first);
 }
+
+TEST_CASE("a bound series is the same series, without the lookup") {
+  static trail::Counter<std::int64_t> bound_count{"test.bound.count"};
+  static trail::Histogram<double> bound_latency{"test.bound.latency", "ms", "", {1, 10}};
+  auto tokens = bound_count.bind({{"model", "m"}, {"ok", true}});
+  tokens.add(5);
+  bound_count.add(2, {{"ok", true}, {"model", "m"}});  // the same set, looked up
+  tokens.add(-1);                                         // rejected, as unbound
+  auto latency = bound_latency.bind({{"loop", "control"}});
+  latency.record(0.5);
+  latency.record(20);
+  const MetricData counter = collect(bound_count);
+  REQUIRE(counter.number_points.size() == 1);
+  CHECK(counter.number_points[0].as_int == 7);
+  CHECK(bound_count.rejected() == 1);
+  const MetricData histogram = collect(bound_latency);
+  REQUIRE(histogram.histogram_points.size() == 1);
+  CHECK(histogram.histogram_points[0].bucket_counts == std::vector<std::uint64_t>{1, 0, 1});
+  CHECK(histogram.histogram_points[0].max == 20);
+
+  const auto before = trail::test::allocations();
+  for (int i = 0; i < 1000; ++i) {
+    tokens.add(1);
+    latency.record(3);
+  }
+  if (trail::test::counts_allocations) CHECK(trail::test::allocations() == before);
+}

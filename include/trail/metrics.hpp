@@ -545,14 +545,38 @@ class SumInstrument : public MetricInstrument {
   void add(T value) noexcept { add(value, nullptr, 0); }
   void add(T value, std::initializer_list<MetricAttribute> attrs) noexcept { add(value, attrs.begin(), attrs.size()); }
   void add(T value, const MetricAttribute* attrs, std::size_t n) noexcept {
+    if (accept(value))
+      if (MetricSeries* s = series(attrs, n)) apply(*s, value);
+  }
+
+  // One series, looked up once: add() then skips hashing the attributes.
+  class Bound {
+   public:
+    void add(T value) noexcept {
+      if (series_ != nullptr && sum_->accept(value)) sum_->apply(*series_, value);
+    }
+
+   private:
+    friend class SumInstrument;
+    Bound(SumInstrument* sum, MetricSeries* series) noexcept : sum_(sum), series_(series) {}
+    SumInstrument* sum_;
+    MetricSeries* series_;
+  };
+  Bound bind(std::initializer_list<MetricAttribute> attrs) noexcept {
+    return Bound(this, series(attrs.begin(), attrs.size()));
+  }
+
+ private:
+  bool accept(T value) noexcept {
     if constexpr (std::is_same_v<T, double>) {
-      if (TRAIL_UNLIKELY(!metric_finite(value))) return reject();
+      if (TRAIL_UNLIKELY(!metric_finite(value))) return reject(), false;
     }
     if constexpr (Monotonic) {
-      if (TRAIL_UNLIKELY(!(value >= 0))) return reject();
+      if (TRAIL_UNLIKELY(!(value >= 0))) return reject(), false;
     }
-    if (MetricSeries* s = series(attrs, n)) metric_cell_add(s->cells()[0], value, std::memory_order_relaxed);
+    return true;
   }
+  static void apply(MetricSeries& s, T value) noexcept { metric_cell_add(s.cells()[0], value, std::memory_order_relaxed); }
 };
 
 }  // namespace detail
@@ -616,12 +640,36 @@ class Histogram : public detail::MetricInstrument {
     record(value, attrs.begin(), attrs.size());
   }
   void record(T value, const MetricAttribute* attrs, std::size_t n) noexcept {
-    if constexpr (std::is_same_v<T, double>) {
-      if (TRAIL_UNLIKELY(!detail::metric_finite(value))) return reject();
+    if (accept(value))
+      if (detail::MetricSeries* s = series(attrs, n)) apply(*s, value);
+  }
+
+  // One series, looked up once: record() then skips hashing the attributes.
+  class Bound {
+   public:
+    void record(T value) noexcept {
+      if (series_ != nullptr && histogram_->accept(value)) histogram_->apply(*series_, value);
     }
-    detail::MetricSeries* s = series(attrs, n);
-    if (s == nullptr) return;
-    auto* cells = s->cells();
+
+   private:
+    friend class Histogram;
+    Bound(Histogram* histogram, detail::MetricSeries* series) noexcept : histogram_(histogram), series_(series) {}
+    Histogram* histogram_;
+    detail::MetricSeries* series_;
+  };
+  Bound bind(std::initializer_list<MetricAttribute> attrs) noexcept {
+    return Bound(this, series(attrs.begin(), attrs.size()));
+  }
+
+ private:
+  bool accept(T value) noexcept {
+    if constexpr (std::is_same_v<T, double>) {
+      if (TRAIL_UNLIKELY(!detail::metric_finite(value))) return reject(), false;
+    }
+    return true;
+  }
+  void apply(detail::MetricSeries& s, T value) noexcept {
+    auto* cells = s.cells();
     detail::metric_cell_extreme<T, true>(cells[1], value);
     detail::metric_cell_extreme<T, false>(cells[2], value);
     detail::metric_cell_add(cells[0], value, std::memory_order_relaxed);
