@@ -135,9 +135,9 @@ inline void shutdown() noexcept {
     std::lock_guard<std::mutex> lock(detail::runtime_instance()->mutex);
     flusher = std::move(detail::runtime_instance()->flusher);
   }
-  // Sessions still open end as indeterminate and go out with the last flush.
-  if (flusher) detail::end_open_sessions();
   if (!flusher) return;
+  // Sessions still open end as indeterminate and go out with the last flush.
+  detail::end_open_sessions();
   const bool stopped = flusher->stop();
   {
     std::lock_guard<std::mutex> lock(detail::runtime_instance()->mutex);
@@ -176,8 +176,8 @@ inline bool init(const Config& config = Config()) {
     metric_exporters.push_back(e);
   }
 
-  rt.flusher = std::make_shared<detail::Flusher>(detail::flusher_options(s), Resource{s.resource}, config.scope, std::move(span_exporters),
-                                                 std::move(metric_exporters));
+  rt.flusher = std::make_shared<detail::Flusher>(detail::flusher_options(s), Resource{s.resource}, config.scope,
+                                                 std::move(span_exporters), std::move(metric_exporters));
   set_enabled(true);
   if (!rt.hooks_installed) {
     rt.hooks_installed = true;
