@@ -3,6 +3,7 @@
 // POSIX sockets so that trail needs no HTTP library.
 #pragma once
 
+#include <trail/export/text.hpp>
 #include <trail/export/url.hpp>
 
 #include <algorithm>
@@ -38,17 +39,6 @@ struct HttpHeader {
   std::string name, value;
 };
 
-inline bool ascii_iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
-
 struct HttpResponse {
   bool transport_ok = false;  // false: could not connect / send / read a valid response; `error` says why
   std::string error;
@@ -66,12 +56,6 @@ struct HttpResponse {
 
 namespace http {
 
-inline std::string_view trim_ows(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // True if the comma-separated list `value` holds `token` (case-insensitive).
 inline bool has_token(std::string_view value, std::string_view token) noexcept {
   while (!value.empty()) {
@@ -81,11 +65,6 @@ inline bool has_token(std::string_view value, std::string_view token) noexcept {
     value.remove_prefix(comma + 1);
   }
   return false;
-}
-
-inline bool is_token_char(char c) noexcept {
-  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
-  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
 // The first bytes of a reply, printable, for "this is not HTTP" errors.
@@ -226,7 +205,7 @@ inline bool parse_http_date(std::string_view v, std::int64_t now_unix_seconds, s
 inline std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value,
                                                                  std::int64_t now_unix_seconds) noexcept {
   constexpr std::int64_t max_seconds = 1'000'000'000;  // saturate rather than overflow
-  value = http::trim_ows(value);
+  value = trim_ows(value);
   if (value.empty()) return std::nullopt;
   std::int64_t seconds = 0;
   if (value.find_first_not_of("0123456789") == std::string_view::npos) {
@@ -328,7 +307,7 @@ class HttpClient {
     if (has_ctl(content_type)) return error = "invalid Content-Type value", false;
     std::size_t size = 128 + url.host.size() + url.target.size() + content_type.size();
     for (const HttpHeader& h : headers) {
-      if (h.name.empty() || !std::all_of(h.name.begin(), h.name.end(), http::is_token_char))
+      if (!is_token(h.name))
         return error = "invalid HTTP header name '" + http::excerpt(h.name) + "'", false;
       if (has_ctl(h.value)) return error = "invalid value for HTTP header '" + h.name + "'", false;
       size += h.name.size() + h.value.size() + 4;
@@ -357,7 +336,7 @@ class HttpClient {
         continue;
       head += h.name;
       head += ": ";
-      head += http::trim_ows(h.value);
+      head += trim_ows(h.value);
       head += "\r\n";
     }
     head += "\r\n";
@@ -583,15 +562,15 @@ class HttpClient {
       if (line.empty()) return true;
       if (line.front() == ' ' || line.front() == '\t') {  // obsolete line folding: join with a space
         if (out != nullptr && last == nullptr) return error = "malformed HTTP header line", false;
-        if (last != nullptr) (last->value += ' ') += http::trim_ows(line);
+        if (last != nullptr) (last->value += ' ') += trim_ows(line);
         continue;
       }
       const std::size_t colon = line.find(':');
       if (colon == std::string_view::npos || colon == 0 ||
-          !std::all_of(line.begin(), line.begin() + static_cast<std::ptrdiff_t>(colon), http::is_token_char))
+          !std::all_of(line.begin(), line.begin() + static_cast<std::ptrdiff_t>(colon), is_token_char))
         return error = "malformed HTTP header line \"" + http::excerpt(line) + "\"", false;
       if (out != nullptr) {
-        out->push_back({std::string(line.substr(0, colon)), std::string(http::trim_ows(line.substr(colon + 1)))});
+        out->push_back({std::string(line.substr(0, colon)), std::string(trim_ows(line.substr(colon + 1)))});
         last = &out->back();
       }
     }
@@ -620,7 +599,7 @@ class HttpClient {
     for (;;) {
       std::string_view line;
       if (!read_line(limits_.max_status_line, "HTTP chunk size line", deadline, line, error)) return false;
-      const std::string_view digits = http::trim_ows(line.substr(0, line.find(';')));  // extensions ignored
+      const std::string_view digits = trim_ows(line.substr(0, line.find(';')));  // extensions ignored
       if (digits.empty() || digits.size() > 15 ||
           digits.find_first_not_of("0123456789abcdefABCDEF") != std::string_view::npos)
         return error = "invalid HTTP chunk size \"" + http::excerpt(line) + "\"", false;
@@ -654,7 +633,7 @@ class HttpClient {
         if (http::has_token(h.value, "close")) keep_alive = false;
         if (http10 && http::has_token(h.value, "keep-alive")) http10 = false;
       } else if (ascii_iequals(h.name, "transfer-encoding")) {
-        if (!ascii_iequals(http::trim_ows(h.value), "chunked"))
+        if (!ascii_iequals(trim_ows(h.value), "chunked"))
           return r.error = "unsupported HTTP Transfer-Encoding '" + http::excerpt(h.value) + "'", Step::failed;
         chunked = true;
       } else if (ascii_iequals(h.name, "content-length")) {

@@ -35,6 +35,7 @@
 #include "../sampler.hpp"
 #include "../version.hpp"
 #include "span_data.hpp"
+#include "text.hpp"
 
 namespace trail {
 
@@ -135,8 +136,8 @@ inline std::vector<Attribute> default_resource() {
   return r;
 }
 
-// Parsing helpers, in their own namespace so that generic names (trim,
-// iequals, percent_decode) cannot collide with other trail::detail headers.
+// Parsing helpers, in their own namespace so that generic names
+// (percent_decode) cannot collide with other trail::detail headers.
 namespace envvar {
 
 inline void set_attribute(std::vector<Attribute>& attrs, std::string key, std::string value) {
@@ -149,31 +150,12 @@ inline void set_attribute(std::vector<Attribute>& attrs, std::string key, std::s
   attrs.push_back(Attribute{std::move(key), std::move(value)});
 }
 
-inline bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
-
-inline std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-inline bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
-
 // Splits on ',' and trims each member; empty members are kept (callers skip them).
 inline std::vector<std::string_view> split_list(std::string_view s) {
   std::vector<std::string_view> out;
   for (;;) {
     const auto comma = s.find(',');
-    out.push_back(trim(s.substr(0, comma)));
+    out.push_back(trim_ows(s.substr(0, comma)));
     if (comma == std::string_view::npos) return out;
     s.remove_prefix(comma + 1);
   }
@@ -203,17 +185,6 @@ inline bool percent_decode(std::string_view in, std::string& out) {
     } else {
       out.push_back(static_cast<char>(c));
     }
-  }
-  return true;
-}
-
-// RFC 9110 token (header field name).
-inline bool is_token(std::string_view s) noexcept {
-  if (s.empty()) return false;
-  for (const char c : s) {
-    const bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                    (c != '\0' && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr);
-    if (!ok) return false;
   }
   return true;
 }
@@ -258,7 +229,7 @@ class EnvReader {
   std::optional<std::string> get(const char* name) {
     const char* raw = getenv_fn_ ? getenv_fn_(name) : nullptr;
     if (raw == nullptr) return std::nullopt;
-    const std::string_view v = trim(raw);
+    const std::string_view v = trim_ows(raw);
     if (v.empty()) return std::nullopt;
     return std::string(v);
   }
@@ -299,8 +270,8 @@ inline bool parse_uint31(std::string_view s, std::uint32_t& out) noexcept {
 inline void read_bool(EnvReader& env, const char* name, bool& out) {
   const auto v = env.get(name);
   if (!v) return;
-  out = iequals(*v, "true");  // anything else is false (spec), but only "false" silently
-  if (!out && !iequals(*v, "false")) env.invalid(name, *v, "true or false", "using the default false");
+  out = ascii_iequals(*v, "true");  // anything else is false (spec), but only "false" silently
+  if (!out && !ascii_iequals(*v, "false")) env.invalid(name, *v, "true or false", "using the default false");
 }
 
 enum class IntKind { count, positive_count, duration, timeout };
@@ -350,7 +321,8 @@ inline std::optional<std::vector<std::pair<std::string, std::string>>> read_reso
     std::string key, value;
     const char* problem = nullptr;
     if (eq == std::string_view::npos) problem = "missing '='";
-    else if (!percent_decode(trim(member.substr(0, eq)), key) || !percent_decode(trim(member.substr(eq + 1)), value))
+    else if (!percent_decode(trim_ows(member.substr(0, eq)), key) ||
+             !percent_decode(trim_ows(member.substr(eq + 1)), value))
       problem = "bad percent-escape or control character";
     else if (key.empty()) problem = "empty key";
     if (problem) {
@@ -367,7 +339,7 @@ inline std::optional<std::vector<std::pair<std::string, std::string>>> read_reso
 
 inline void set_header(Headers& headers, std::string name, std::string value) {
   for (auto& h : headers) {
-    if (iequals(h.first, name)) {  // header names are case-insensitive
+    if (ascii_iequals(h.first, name)) {  // header names are case-insensitive
       h.second = std::move(value);
       return;
     }
@@ -399,7 +371,7 @@ inline void read_headers(EnvReader& env, const char* name, Headers& headers) {
       continue;
     }
     std::string hname, hvalue;
-    if (!percent_decode(trim(member.substr(0, eq)), hname)) {
+    if (!percent_decode(trim_ows(member.substr(0, eq)), hname)) {
       refuse({}, "bad percent-escape or control character in the name");
       continue;
     }
@@ -407,7 +379,7 @@ inline void read_headers(EnvReader& env, const char* name, Headers& headers) {
       refuse(hname, "not a valid header name (RFC 9110 token)");
       continue;
     }
-    if (!percent_decode(trim(member.substr(eq + 1)), hvalue)) {
+    if (!percent_decode(trim_ows(member.substr(eq + 1)), hvalue)) {
       refuse(hname, "bad percent-escape or control character in the value");
       continue;
     }
@@ -427,8 +399,8 @@ inline std::string join_endpoint(std::string_view base, std::string_view path) {
 
 inline void read_protocol(EnvReader& env, const char* name) {
   const auto v = env.get(name);
-  if (!v || iequals(*v, "http/json")) return;
-  if (iequals(*v, "http/protobuf") || iequals(*v, "grpc"))
+  if (!v || ascii_iequals(*v, "http/json")) return;
+  if (ascii_iequals(*v, "http/protobuf") || ascii_iequals(*v, "grpc"))
     env.report("trail: " + std::string(name) + " is " + envvar::quoted(*v) +
                " but trail speaks OTLP http/json only; using http/json");
   else
@@ -448,7 +420,7 @@ inline void read_sampler(EnvReader& env, Settings& s) {
   if (!v) return;  // the argument only counts when a sampler is named (spec)
   bool found = false;
   for (const auto& [text, kind] : known) {
-    if (iequals(*v, text)) {
+    if (ascii_iequals(*v, text)) {
       s.sampler = kind;
       found = true;
     }
@@ -485,10 +457,10 @@ inline void read_exporters(EnvReader& env, const char* name, std::vector<Exporte
     if (entry.empty()) continue;
     ++entries;
     std::optional<ExporterKind> kind;
-    if (iequals(entry, "otlp")) kind = ExporterKind::otlp;
-    else if (iequals(entry, "console")) kind = ExporterKind::console;
-    else if (iequals(entry, "file")) kind = ExporterKind::file;
-    else if (iequals(entry, "none")) none = true;
+    if (ascii_iequals(entry, "otlp")) kind = ExporterKind::otlp;
+    else if (ascii_iequals(entry, "console")) kind = ExporterKind::console;
+    else if (ascii_iequals(entry, "file")) kind = ExporterKind::file;
+    else if (ascii_iequals(entry, "none")) none = true;
     else problems += (problems.empty() ? "" : ", ") + envvar::quoted(entry);
     if (kind && std::find(list.begin(), list.end(), *kind) == list.end()) list.push_back(*kind);
   }
