@@ -45,42 +45,53 @@ inline std::uint32_t kept_length(const Ring& ring, std::string_view text) noexce
   return len;
 }
 
+// This thread's ring, or nullptr when the thread cannot record.
+TRAIL_FORCE_INLINE Ring* thread_ring() noexcept {
+  ThreadState* ts = thread_state();
+  return ts == nullptr ? nullptr : ts->ring;
+}
+
+// Reserves `count` lines; when they do not fit, the drop is counted.
+TRAIL_FORCE_INLINE bool reserve_lines(Ring& ring, std::uint64_t count, std::uint64_t& pos) noexcept {
+  if (TRAIL_LIKELY(count <= ring.capacity() && ring.reserve(static_cast<std::uint32_t>(count), pos))) return true;
+  ring.count_dropped_record();
+  return false;
+}
+
+// Puts `size` bytes of `text` into the record at `pos`, from `offset` on, and
+// the rest into the continuation lines after it.
+inline void place_text(Ring& ring, std::uint64_t pos, std::uint32_t offset, const char* text,
+                       std::uint32_t size) noexcept {
+  const std::uint32_t inline_bytes = 64 - offset;
+  // An empty string_view may hold nullptr, which memcpy must not get.
+  if (size > 0)
+    std::memcpy(reinterpret_cast<char*>(&ring.slot(pos)) + offset, text, size < inline_bytes ? size : inline_bytes);
+  if (size > inline_bytes) ring.write_bytes(pos + 1, text + inline_bytes, size - inline_bytes);
+}
+
 // Writes `head` with `text` starting `offset` bytes into it, spilling into
 // continuation lines; all or nothing.
 inline bool write_with_text(const Record& head, std::uint32_t offset, std::string_view text) noexcept {
-  ThreadState* ts = thread_state();
-  if (ts == nullptr) return false;
-  Ring& ring = *ts->ring;
-  const std::uint32_t size = kept_length(ring, text);
-  const std::uint32_t inline_bytes = 64 - offset;
-  const std::uint32_t count = 1 + continuation_count(size, inline_bytes);
+  Ring* ring = thread_ring();
+  if (ring == nullptr) return false;
+  const std::uint32_t size = kept_length(*ring, text);
+  const std::uint64_t count = 1 + continuation_count(size, 64 - offset);
   std::uint64_t pos;
-  if (!ring.reserve(count, pos)) {
-    ring.count_dropped_record();
-    return false;
-  }
-  Record& r = ring.slot(pos);
+  if (!reserve_lines(*ring, count, pos)) return false;
+  Record& r = ring->slot(pos);
   r = head;
   r.size = size;
-  // An empty string_view may hold nullptr, which memcpy must not get.
-  if (size > 0)
-    std::memcpy(reinterpret_cast<char*>(&r) + offset, text.data(), size < inline_bytes ? size : inline_bytes);
-  if (size > inline_bytes) ring.write_bytes(pos + 1, text.data() + inline_bytes, size - inline_bytes);
-  ring.commit(pos + count);
+  place_text(*ring, pos, offset, text.data(), size);
+  ring->commit(pos + count);
   return true;
 }
 
 inline bool write_record(const Record& record) noexcept {
-  ThreadState* ts = thread_state();
-  if (ts == nullptr) return false;
-  Ring& ring = *ts->ring;
+  Ring* ring = thread_ring();
   std::uint64_t pos;
-  if (!ring.reserve(1, pos)) {
-    ring.count_dropped_record();
-    return false;
-  }
-  ring.slot(pos) = record;
-  ring.commit(pos + 1);
+  if (ring == nullptr || !reserve_lines(*ring, 1, pos)) return false;
+  ring->slot(pos) = record;
+  ring->commit(pos + 1);
   return true;
 }
 
@@ -128,32 +139,26 @@ void write_attribute(std::uint64_t span_id, std::uint16_t slot, const char* key,
 // record per element, reserved and published together.
 inline void write_string_array(std::uint64_t span_id, std::uint16_t slot, const char* key,
                                const std::string_view* items, std::size_t count) noexcept {
-  ThreadState* ts = thread_state();
-  if (ts == nullptr) return;
-  Ring& ring = *ts->ring;
+  Ring* ring = thread_ring();
+  if (ring == nullptr) return;
+  constexpr std::uint32_t inline_bytes = 64 - attribute_text_offset;
   std::uint64_t total = 1;
-  for (std::size_t i = 0; i < count; ++i)
-    total += 1 + continuation_count(kept_length(ring, items[i]), 64 - attribute_text_offset);
+  for (std::size_t i = 0; i < count; ++i) total += 1 + continuation_count(kept_length(*ring, items[i]), inline_bytes);
   std::uint64_t pos;
-  if (total > ring.capacity() || !ring.reserve(static_cast<std::uint32_t>(total), pos)) {
-    ring.count_dropped_record();
-    return;
-  }
-  Record& head = ring.slot(pos);
+  if (!reserve_lines(*ring, total, pos)) return;
+  Record& head = ring->slot(pos);
   head = attribute_head(span_id, slot, key, ValueType::string_array);
   head.attr.i = static_cast<std::int64_t>(count);
   std::uint64_t at = pos + 1;
   for (std::size_t i = 0; i < count; ++i) {
-    const std::uint32_t size = kept_length(ring, items[i]);
-    Record& r = ring.slot(at);
+    const std::uint32_t size = kept_length(*ring, items[i]);
+    Record& r = ring->slot(at);
     r = attribute_head(span_id, slot, nullptr, ValueType::string);
     r.size = size;
-    const std::uint32_t inline_bytes = 64 - attribute_text_offset;
-    if (size > 0) std::memcpy(r.attr.text, items[i].data(), size < inline_bytes ? size : inline_bytes);
-    if (size > inline_bytes) ring.write_bytes(at + 1, items[i].data() + inline_bytes, size - inline_bytes);
+    place_text(*ring, at, attribute_text_offset, items[i].data(), size);
     at += 1 + continuation_count(size, inline_bytes);
   }
-  ring.commit(at);
+  ring->commit(at);
 }
 
 // Fixes ids, parent and the sampling decision; reads the start time.
