@@ -220,7 +220,7 @@ class Flusher {
     const SpanBatch batch{resource_, scope_, spans, n};
     ExportResult worst;
     for (auto& exporter : span_exporters_) {
-      ExportResult r = call(*exporter, [&] { return exporter->export_spans(batch, deadline); });
+      ExportResult r = guarded([&] { return exporter->export_spans(batch, deadline); });
       if (!r.ok() && worst.ok()) worst = std::move(r);
       else if (r.ok() && r.rejected > worst.rejected) worst.rejected = r.rejected;
     }
@@ -252,7 +252,7 @@ class Flusher {
     const MetricBatch batch{resource_, scope_, metrics};
     bool ok = true;
     for (auto& exporter : metric_exporters_) {
-      ExportResult r = call(*exporter, [&] { return exporter->export_metrics(batch, deadline); });
+      ExportResult r = guarded([&] { return exporter->export_metrics(batch, deadline); });
       if (!r.ok()) {
         ok = false;
         report("metric export failed: " + r.message);
@@ -287,8 +287,9 @@ class Flusher {
          {"rejected", st.spans_rejected}});
   }
 
+  // An exporter that throws fails its export; the flusher goes on.
   template <class F>
-  static ExportResult call(Exporter&, F&& f) noexcept {
+  static ExportResult guarded(F&& f) noexcept {
     try {
       return f();
     } catch (const std::exception& e) {
