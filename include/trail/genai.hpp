@@ -87,6 +87,11 @@ inline ClientMetrics& client_metrics() {
   return *metrics;
 }
 
+// error.type when the caller has none: `_OTHER`, as the conventions say.
+constexpr std::string_view error_type_or_other(std::string_view type) noexcept {
+  return type.empty() ? std::string_view("_OTHER") : type;
+}
+
 template <class Base>
 constexpr bool is_span_base = std::is_same_v<Base, Span> || std::is_same_v<Base, AsyncSpan>;
 
@@ -158,7 +163,7 @@ class BasicLlmCall : public Base {
   // event), error.type on the duration metric, and the call ends.
   void fail(std::string_view error_type, std::string_view message) noexcept {
     record_error(*this, error_type, message);
-    error_type_ = trail::detail::JoinedName<64>(error_type.empty() ? std::string_view("_OTHER") : error_type, {});
+    error_type_ = trail::detail::JoinedName<64>(detail::error_type_or_other(error_type), {});
     end_call();
   }
 
@@ -265,7 +270,7 @@ inline void record_error(SpanBase& span, std::string_view type, std::string_view
                          std::string_view stacktrace = {}) noexcept {
   if (!span.is_recording()) return;
   span.set_status(StatusCode::error, message);
-  span.set("error.type", type.empty() ? std::string_view("_OTHER") : type);
+  span.set("error.type", detail::error_type_or_other(type));
   EventRef event = span.event("exception");
   if (!type.empty()) event.set("exception.type", type);
   if (!message.empty()) event.set("exception.message", message);
