@@ -105,6 +105,10 @@ meson test -C "$dir/build"
 run_app d "$dir/build/consumer"
 trail_targets=$(meson introspect --targets "$dir/build" | { grep -o '"subproject": "trail"' || true; } | wc -l)
 [ "$trail_targets" -eq 0 ] || { echo "consumers: (d) trail built $trail_targets targets as a subproject"; exit 1; }
+meson install -C "$dir/build" --destdir "$dir/installed"
+[ -n "$(find "$dir/installed" -name consumer -type f)" ] || { echo "consumers: (d) the parent's install did not install its app"; exit 1; }
+[ -z "$(find "$dir/installed" -name 'trail*')" ] || { echo "consumers: (d) the parent's install installed trail files"; exit 1; }
+echo "consumers: (d) trail builds no target of its own and installs nothing as a subproject"
 
 step "(e) pkg-config and a plain compiler line"
 dir=$(parent e)
@@ -123,6 +127,15 @@ elif dpkg-query -W -f='${Status}' libtrail-dev 2>/dev/null | grep -q "ok install
 else
   deb=$(echo "$work"/trail/libtrail-dev_*.deb)
   dpkg-deb -f "$deb" Package Version Depends
+  # Every module trail.pc requires comes from a Debian package the .deb depends on.
+  depends=$(dpkg-deb -f "$deb" Depends)
+  for module in $(PKG_CONFIG_PATH=$work/prefix/share/pkgconfig pkg-config --print-requires trail | cut -d' ' -f1); do
+    owner=$(dpkg -S "$(pkg-config --variable=pcfiledir "$module")/$module.pc" | cut -d: -f1)
+    case ", $depends," in
+      *", $owner "* | *", $owner,"*) echo "consumers: (f) $module.pc is in $owner, a dependency" ;;
+      *) echo "consumers: (f) trail.pc requires $module (package $owner), but the .deb depends on: $depends"; exit 1 ;;
+    esac
+  done
   dpkg -i "$deb"
   trap 'dpkg -r libtrail-dev >/dev/null 2>&1 || true' EXIT
   dir=$(parent f find_package)
