@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include <trail/platform/clock.hpp>
 #include <trail/trail.hpp>
 
 namespace {
@@ -147,4 +148,23 @@ TEST_CASE("the CLOCK_MONOTONIC fallback converts as well") {
     check_agrees_with_system_clock(conv);
   }
   trail::detail::g_clock_source.store(saved);
+}
+
+TEST_CASE("a counter whose frequency the hardware states is not calibrated by sleeping") {
+  const double stated = trail::detail::platform::counter_ns_per_tick();
+  if (stated <= 0) {
+    MESSAGE("skipped: this counter states no frequency (only aarch64's cntfrq_el0 does)");
+    return;
+  }
+  MESSAGE("cntfrq_el0: " << 1e9 / stated << " Hz");
+  const auto before = std::chrono::steady_clock::now();
+  TickConverter conv;
+  const auto took = std::chrono::steady_clock::now() - before;
+  CHECK(took < std::chrono::milliseconds(8));  // the calibration sleep is 10 ms
+  if (trail::detail::g_clock_source.load() == ClockSource::counter) {
+    CHECK(conv.ns_per_tick() == stated);
+    conv.refresh();
+    CHECK(conv.ns_per_tick() > 0);
+  }
+  check_agrees_with_system_clock(conv);
 }

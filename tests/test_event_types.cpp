@@ -84,7 +84,7 @@ TEST_CASE("an int literal is accepted where a double is declared, and stored as 
 TEST_CASE("other integer widths convert to the declared int64") {
   recorded();
   const std::uint16_t small = 7;
-  const unsigned long big = 1ul << 40;
+  const unsigned long long big = 1ull << 40;  // unsigned long is 32 bits on Windows and 32-bit targets
   { TRAIL_EVENT(a, llm_call, "m", small, false); }
   { TRAIL_EVENT(b, llm_call, std::string("m2"), big, true); }
   const auto spans = recorded();

@@ -493,3 +493,30 @@ TEST_CASE("the real process environment is read by the convenience overload") {
   else ::unsetenv("TRAIL_RING_CAPACITY");
   CHECK(s.ring_capacity == 256);
 }
+
+TEST_CASE("the sampler ratio parser: unsigned decimals, the grammar of from_chars, no locale") {
+  using trail::detail::envvar::parse_unsigned_decimal;
+  const std::pair<const char*, double> good[] = {
+      {"0", 0.0},     {"1", 1.0},        {"0.25", 0.25}, {".5", 0.5},       {"5.", 5.0},          {"1e-1", 0.1},
+      {"25E-2", 0.25}, {"1e+0", 1.0},    {"0.1", 0.1},   {"0.000001", 1e-6}, {"000.5000", 0.5},   {"0e5", 0.0},
+      {"123456789012345678901234e-24", 0.123456789012345678901234}};
+  for (const auto& [text, want] : good) {
+    double got = -1;
+    CAPTURE(text);
+    REQUIRE(parse_unsigned_decimal(text, got));
+    CHECK(got == doctest::Approx(want).epsilon(1e-15));
+  }
+  // Exactly the double nearest to the decimal, for the common short forms.
+  double v = 0;
+  REQUIRE(parse_unsigned_decimal("0.1", v));
+  CHECK(v == 0.1);
+  REQUIRE(parse_unsigned_decimal("0.3", v));
+  CHECK(v == 0.3);
+  REQUIRE(parse_unsigned_decimal("0.001", v));
+  CHECK(v == 0.001);
+  for (const char* bad : {"", ".", "e1", "1e", "1e+", "+1", "-1", "0x1", "1..2", "1.2.3", " 1", "1 ", "inf", "nan",
+                          "1,5", "1e1.5"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(parse_unsigned_decimal(bad, v));
+  }
+}

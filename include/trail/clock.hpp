@@ -1,21 +1,14 @@
 // The hot-path clock: raw ticks of the cheapest invariant counter, converted
-// to Unix nanoseconds later, on the consumer side (as Tracy does).
-//
-//   x86-64   rdtsc, only when CPUID reports an invariant TSC
-//   aarch64  cntvct_el0
-//   other    CLOCK_MONOTONIC nanoseconds
+// to Unix nanoseconds later, on the consumer side (as Tracy does). Which
+// counter, per platform: platform/clock.hpp.
 #pragma once
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <time.h>
 
 #include "config.hpp"
-
-#if defined(__x86_64__)
-#include <cpuid.h>
-#endif
+#include "platform/clock.hpp"
 
 namespace trail::detail {
 
@@ -23,41 +16,13 @@ enum class ClockSource : std::uint8_t { unknown, counter, monotonic };
 
 inline std::atomic<ClockSource> g_clock_source{ClockSource::unknown};
 
-inline std::uint64_t monotonic_ns() noexcept {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000u + static_cast<std::uint64_t>(ts.tv_nsec);
-}
+using platform::monotonic_ns;
+using platform::realtime_ns;
 
-inline std::uint64_t realtime_ns() noexcept {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000u + static_cast<std::uint64_t>(ts.tv_nsec);
-}
-
-inline std::uint64_t raw_counter() noexcept {
-#if defined(__x86_64__)
-  return __builtin_ia32_rdtsc();
-#elif defined(__aarch64__)
-  std::uint64_t v;
-  asm volatile("mrs %0, cntvct_el0" : "=r"(v));
-  return v;
-#else
-  return monotonic_ns();
-#endif
-}
+inline std::uint64_t raw_counter() noexcept { return platform::counter(); }
 
 inline ClockSource detect_clock_source() noexcept {
-#if defined(__x86_64__)
-  unsigned eax, ebx, ecx, edx;
-  // CPUID.80000007H:EDX[8] = invariant TSC: constant rate in every P-/C-state.
-  if (__get_cpuid(0x80000007u, &eax, &ebx, &ecx, &edx) && (edx & (1u << 8))) return ClockSource::counter;
-  return ClockSource::monotonic;
-#elif defined(__aarch64__)
-  return ClockSource::counter;
-#else
-  return ClockSource::monotonic;
-#endif
+  return platform::counter_is_invariant() ? ClockSource::counter : ClockSource::monotonic;
 }
 
 TRAIL_NOINLINE inline std::uint64_t ticks_slow() noexcept {
@@ -75,9 +40,11 @@ TRAIL_FORCE_INLINE std::uint64_t ticks() noexcept {
   return ticks_slow();
 }
 
-// Maps ticks to Unix nanoseconds. Lives on the consumer side: the first
-// calibration sleeps 10 ms, and refresh() keeps the mapping continuous while
-// it converges on the measured rate (so converted times never jump back).
+// Maps ticks to Unix nanoseconds. Lives on the consumer side. The tick rate
+// is the counter's stated frequency where the hardware gives one (aarch64),
+// else measured: the first calibration sleeps 10 ms, and refresh() keeps the
+// mapping continuous while it converges on the measured rate (so converted
+// times never jump back).
 //
 // The mapping is piecewise linear: each refresh starts a new segment where
 // the previous one ends, and a tick is converted with the segment it falls
@@ -92,10 +59,13 @@ class TickConverter {
     const Sample first = sample();
     double rate = 1.0;
     if (source_ == ClockSource::counter) {
-      const timespec pause{0, 10'000'000};
-      nanosleep(&pause, nullptr);
-      const Sample second = sample();
-      rate = static_cast<double>(second.mono - first.mono) / static_cast<double>(second.tick - first.tick);
+      stated_rate_ = platform::counter_ns_per_tick();
+      rate = stated_rate_;
+      if (rate <= 0) {
+        platform::sleep_ms(10);
+        const Sample second = sample();
+        rate = static_cast<double>(second.mono - first.mono) / static_cast<double>(second.tick - first.tick);
+      }
     }
     origin_ = first;
     segments_[0] = Segment{first.tick, first.real, rate};
@@ -116,8 +86,8 @@ class TickConverter {
     const Sample now = sample();
     const Segment& last = segments_[count_ - 1];
     if (static_cast<double>(static_cast<std::int64_t>(now.tick - last.tick)) * last.rate < kMinSegmentNs) return;
-    double measured = 1.0;
-    if (source_ == ClockSource::counter && now.tick > origin_.tick && now.mono > origin_.mono)
+    double measured = stated_rate_ > 0 ? stated_rate_ : 1.0;
+    if (source_ == ClockSource::counter && stated_rate_ <= 0 && now.tick > origin_.tick && now.mono > origin_.mono)
       measured = static_cast<double>(now.mono - origin_.mono) / static_cast<double>(now.tick - origin_.tick);
     const std::uint64_t here = last.convert(now.tick);
     const double slew_ticks = 1e9 / measured;  // one second of ticks
@@ -168,6 +138,7 @@ class TickConverter {
   }
 
   ClockSource source_ = ClockSource::monotonic;
+  double stated_rate_ = 0;  // ns per tick the hardware states; 0: measured
   Sample origin_{};
   Segment segments_[kSegments]{};
   std::size_t count_ = 0;

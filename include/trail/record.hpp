@@ -1,7 +1,9 @@
 // The boundary between the recording side and the export side: what a
 // producer thread writes into its ring, and the static metadata it points to.
 //
-// Every record is one 64-byte cache line. A span costs one `span_end` record
+// Every record is one 64-byte cache line, laid out alike on 32- and 64-bit
+// targets: each pointer sits in an 8-byte slot (alignas(8); also where i386
+// would align 64-bit members to 4), checked by the asserts below. A span costs one `span_end` record
 // (written when it ends); each attribute, event, status or dynamic name adds
 // a record before it, followed by raw `continuation` lines for long strings.
 #pragma once
@@ -17,7 +19,7 @@ namespace trail::detail {
 // SourceLocationData): only its address travels through the ring.
 struct SpanMeta {
   const char* name;             // nullptr: named after `function` (TRAIL_FUNCTION)
-  const char* function;         // __PRETTY_FUNCTION__ of the site; the consumer shortens it
+  const char* function;         // TRAIL_FUNCTION_SIGNATURE of the site; the consumer shortens it
   const char* file;
   std::uint32_t line;
   SpanKind kind;
@@ -44,26 +46,26 @@ enum : std::uint16_t {
 };
 
 struct SpanBody {
-  const SpanMeta* meta;         // nullptr for a dynamic name
-  std::uint64_t parent_span_id;
+  alignas(8) const SpanMeta* meta;  // nullptr for a dynamic name
+  alignas(8) std::uint64_t parent_span_id;
   std::uint64_t trace_hi, trace_lo;
   std::uint64_t start, end;     // raw ticks
 };
 
 struct AttributeBody {
-  const char* key;
+  alignas(8) const char* key;
   union {
     bool b;
-    std::int64_t i;
+    alignas(8) std::int64_t i;
     double d;
     char text[40];              // first bytes of a string value
   };
 };
 
 struct EventBody {
-  std::uint64_t time;           // raw ticks
-  const char* name;             // static name, or nullptr: the dynamic name starts in text
-  char text[32];
+  alignas(8) std::uint64_t time;  // raw ticks
+  alignas(8) const char* name;    // static name, or nullptr: the dynamic name starts in text
+  alignas(8) char text[32];
 };
 
 struct alignas(64) Record {
@@ -71,7 +73,7 @@ struct alignas(64) Record {
   std::uint8_t value_type;      // ValueType (attribute), SpanKind (span_end), StatusCode (status)
   std::uint16_t slot;           // span_end: flags; attribute: 0 = span, n = event n; event: its number
   std::uint32_t size;           // string length in bytes (attribute, event, status, span_name)
-  std::uint64_t span_id;
+  alignas(8) std::uint64_t span_id;
 
   union {
     SpanBody span;
@@ -82,6 +84,11 @@ struct alignas(64) Record {
 };
 
 static_assert(sizeof(Record) == 64, "a record is one cache line");
+// The same offsets whatever the pointer size.
+static_assert(sizeof(SpanBody) == 48 && offsetof(SpanBody, parent_span_id) == 8 && offsetof(SpanBody, end) == 40);
+static_assert(sizeof(AttributeBody) == 48 && offsetof(AttributeBody, i) == 8);
+static_assert(sizeof(EventBody) == 48 && offsetof(EventBody, name) == 8);
+static_assert(offsetof(Record, span_id) == 8 && offsetof(Record, span) == 16);
 
 // Where a string starts inside its head record, by record type.
 constexpr std::uint32_t attribute_text_offset = 24;

@@ -17,7 +17,6 @@
 #include <cstdlib>
 #include <memory>
 #include <mutex>
-#include <pthread.h>
 #include <string>
 #include <vector>
 
@@ -31,6 +30,7 @@
 #include "export/memory_exporter.hpp"
 #include "export/otlp_http_exporter.hpp"
 #include "export/settings.hpp"
+#include "platform/process.hpp"
 
 namespace trail {
 
@@ -182,7 +182,7 @@ inline bool init(const Config& config = Config()) {
   if (!rt.hooks_installed) {
     rt.hooks_installed = true;
     std::atexit([] { shutdown(); });
-    pthread_atfork(nullptr, nullptr, [] { detail::after_fork_in_child(); });
+    detail::platform::on_fork_child([] { detail::after_fork_in_child(); });
   }
   return true;
 }

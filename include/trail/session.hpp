@@ -15,7 +15,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
-#include <sched.h>
 #include <string_view>
 
 #include "context.hpp"
@@ -53,7 +52,7 @@ struct SessionRegistry {
   Session* head = nullptr;
 
   void lock() noexcept {
-    while (locked.exchange(true, std::memory_order_acquire)) sched_yield();
+    while (locked.exchange(true, std::memory_order_acquire)) platform::yield();
   }
   void unlock() noexcept { locked.store(false, std::memory_order_release); }
 };
@@ -206,7 +205,7 @@ class Session {
     std::uint8_t expected = idle;
     while (!state_.compare_exchange_weak(expected, busy, std::memory_order_acquire, std::memory_order_relaxed)) {
       if (expected == ended) return false;
-      if (expected == busy) sched_yield();
+      if (expected == busy) detail::platform::yield();
       expected = idle;
     }
     return true;

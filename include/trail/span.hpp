@@ -458,7 +458,7 @@ struct NoopSpan {
 
 #define TRAIL_DETAIL_SITE(site, name)                                                                   \
   static constexpr ::trail::detail::SpanMeta site {                                                     \
-    name, __PRETTY_FUNCTION__, __FILE__, static_cast<std::uint32_t>(__LINE__), ::trail::SpanKind::internal \
+    name, TRAIL_FUNCTION_SIGNATURE, __FILE__, static_cast<std::uint32_t>(__LINE__), ::trail::SpanKind::internal \
   }
 #define TRAIL_DETAIL_SPAN(var, name, site) \
   TRAIL_DETAIL_SITE(site, name);           \

@@ -10,14 +10,13 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
-#include <sys/random.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include "clock.hpp"
 #include "config.hpp"
 #include "context.hpp"
 #include "ids.hpp"
+#include "platform/entropy.hpp"
+#include "platform/thread.hpp"
 #include "ring.hpp"
 
 namespace trail::detail {
@@ -47,21 +46,18 @@ struct ThreadState {
 // thread-pointer-relative load, with no TLS guard.
 inline thread_local ThreadState t_state{};
 
-// Constructed by a thread's first span; its destructor hands the ring over.
-inline std::uint64_t current_thread_id() noexcept { return static_cast<std::uint64_t>(::syscall(SYS_gettid)); }
+inline std::uint64_t current_thread_id() noexcept { return platform::thread_id(); }
 
-// The main thread keeps its ring: its thread-local destructors run in
-// exit() before the atexit handlers, and shutdown() (one of them) still
+// Runs when a thread that recorded exits: its ring is handed over to the
+// flusher. The main thread keeps its ring: its thread-local destructors run
+// in exit() before the atexit handlers, and shutdown() (one of them) still
 // records there, ending the sessions left open.
-struct ThreadExitHook {
-  Ring* ring = nullptr;
-  ~ThreadExitHook() {
-    if (ring == nullptr || current_thread_id() == static_cast<std::uint64_t>(::getpid())) return;
-    t_state.ring = nullptr;
-    t_state.exited = true;
-    ring->mark_owner_exited();
-  }
-};
+inline void on_recording_thread_exit(void* ring) noexcept {
+  if (platform::is_main_thread()) return;
+  t_state.ring = nullptr;
+  t_state.exited = true;
+  static_cast<Ring*>(ring)->mark_owner_exited();
+}
 
 inline bool resolve_enabled() noexcept {
   int state = g_state.enabled.load(std::memory_order_relaxed);
@@ -95,7 +91,7 @@ TRAIL_NOINLINE inline bool thread_init() noexcept {
   if (ts.ring != nullptr) return true;
   if (ts.exited) return false;
   std::uint64_t entropy = 0;
-  if (getrandom(&entropy, sizeof entropy, GRND_NONBLOCK) != static_cast<ssize_t>(sizeof entropy)) entropy = 0;
+  if (!platform::random_bytes(&entropy, sizeof entropy)) entropy = 0;
   entropy ^= ticks() ^ monotonic_ns() ^ reinterpret_cast<std::uintptr_t>(&ts) ^
              (g_state.thread_counter.fetch_add(1, std::memory_order_relaxed) * 0x9e3779b97f4a7c15ull);
   ts.ids.seed(entropy);
@@ -104,9 +100,7 @@ TRAIL_NOINLINE inline bool thread_init() noexcept {
   if (ring == nullptr) return false;
   register_ring(ring);
   ts.ring = ring;
-  // Function-local so that only code that records pays for its TLS guard.
-  static thread_local ThreadExitHook exit_hook;
-  exit_hook.ring = ring;
+  platform::on_thread_exit<on_recording_thread_exit>(ring);
   return true;
 }
 

@@ -18,7 +18,8 @@ class FileExporter : public Exporter {
  public:
   // Appends to `path`; truncate = true starts the file afresh.
   explicit FileExporter(std::string path, bool truncate = false) : path_(std::move(path)) {
-    file_ = std::fopen(path_.c_str(), truncate ? "w" : "a");
+    // Binary mode: one '\n' per line on every platform (no CRLF on Windows).
+    file_ = std::fopen(path_.c_str(), truncate ? "wb" : "ab");
     if (file_ == nullptr) error_ = "cannot open \"" + path_ + "\": " + std::strerror(errno);
   }
   ~FileExporter() override { FileExporter::shutdown(); }

@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -56,6 +57,21 @@ struct FlusherOptions {
   std::chrono::milliseconds metric_export_timeout{30000};
   SpanLimits limits;
 };
+
+// Inside a handler: what the caught exception says.
+#if TRAIL_EXCEPTIONS
+inline std::string current_exception_text() {
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "not a std::exception";
+  }
+}
+#else
+inline std::string current_exception_text() { return {}; }  // never called: nothing throws
+#endif
 
 class Flusher {
  public:
@@ -290,13 +306,8 @@ class Flusher {
   // An exporter that throws fails its export; the flusher goes on.
   template <class F>
   static ExportResult guarded(F&& f) noexcept {
-    try {
-      return f();
-    } catch (const std::exception& e) {
-      return {ExportResult::Status::failure, 0, std::string("exporter threw: ") + e.what()};
-    } catch (...) {
-      return {ExportResult::Status::failure, 0, "exporter threw"};
-    }
+    TRAIL_TRY { return f(); }
+    TRAIL_CATCH_ALL { return {ExportResult::Status::failure, 0, "exporter threw: " + current_exception_text()}; }
   }
 
   // One line per problem, at most one a second, so a dead collector cannot

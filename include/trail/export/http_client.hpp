@@ -3,6 +3,7 @@
 // POSIX sockets so that trail needs no HTTP library.
 #pragma once
 
+#include <trail/config.hpp>
 #include <trail/export/text.hpp>
 #include <trail/export/url.hpp>
 
@@ -236,15 +237,12 @@ class HttpClient {
   HttpResponse post(const Url& url, const std::vector<HttpHeader>& headers, std::string_view content_type,
                     std::string_view body, std::chrono::steady_clock::time_point deadline) noexcept {
     HttpResponse r;
-    try {
-      post_impl(r, url, headers, content_type, body, deadline);
-    } catch (...) {  // std::bad_alloc, mostly; the connection state is unknown now
+    TRAIL_TRY { post_impl(r, url, headers, content_type, body, deadline); }
+    TRAIL_CATCH_ALL {  // std::bad_alloc, mostly; the connection state is unknown now
       close();
       HttpResponse failed;
-      try {
-        failed.error = "HTTP client error: out of memory or internal failure";
-      } catch (...) {
-      }
+      TRAIL_TRY { failed.error = "HTTP client error: out of memory or internal failure"; }
+      TRAIL_CATCH_ALL {}
       return failed;
     }
     return r;

@@ -14,8 +14,8 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -28,10 +28,8 @@
 #include <utility>
 #include <vector>
 
-#if defined(__linux__)
-#include <unistd.h>
-#endif
-
+#include "../config.hpp"
+#include "../platform/process.hpp"
 #include "../sampler.hpp"
 #include "../version.hpp"
 #include "span_data.hpp"
@@ -109,21 +107,7 @@ using ErrorSink = std::vector<std::string>;
 // "unknown_service:" + the executable's base name (semantic conventions:
 // process.executable.name is the base name of /proc/self/exe's target).
 inline std::string default_service_name() {
-  std::string name;
-#if defined(__linux__)
-  char path[4096];
-  const ssize_t n = ::readlink("/proc/self/exe", path, sizeof path - 1);
-  if (n > 0) {
-    std::string_view p(path, static_cast<std::size_t>(n));
-    constexpr std::string_view deleted = " (deleted)";  // binary replaced while running
-    if (p.size() > deleted.size() && p.substr(p.size() - deleted.size()) == deleted)
-      p.remove_suffix(deleted.size());
-    name = std::string(p.substr(p.rfind('/') + 1));
-  }
-#endif
-#if defined(__GLIBC__)
-  if (name.empty() && program_invocation_short_name) name = program_invocation_short_name;
-#endif
+  const std::string name = platform::executable_name();
   return name.empty() ? std::string("unknown_service") : "unknown_service:" + name;
 }
 
@@ -235,10 +219,8 @@ class EnvReader {
   }
 
   void report(std::string line) noexcept {
-    try {
-      errors_.push_back(std::move(line));
-    } catch (...) {  // out of memory: the message is lost, the default still applies
-    }
+    TRAIL_TRY { errors_.push_back(std::move(line)); }
+    TRAIL_CATCH_ALL {}  // out of memory: the message is lost, the default still applies
   }
 
   // "trail: invalid value "abc" for VAR (expected ...); using the default X"
@@ -251,6 +233,60 @@ class EnvReader {
   const EnvLookup& getenv_fn_;
   ErrorSink& errors_;
 };
+
+// An unsigned decimal number: digits with an optional '.' (at least one
+// digit in all) and an optional exponent (e, optional sign, digits); no sign,
+// no hex, no inf / nan, no junk. The grammar std::from_chars accepts for
+// non-negative numbers, without it: libc++ lacks floating-point from_chars
+// before version 20, and strtod depends on the locale. Correctly rounded for
+// up to 15 significant digits and exponents within +-22 (Clinger's fast path:
+// one exact division or product), within an ulp or two otherwise.
+inline bool parse_unsigned_decimal(std::string_view s, double& out) noexcept {
+  std::size_t i = 0;
+  std::uint64_t mantissa = 0;
+  int digits = 0, exponent = 0;
+  bool any_digit = false, point = false;
+  for (; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c == '.' && !point) {
+      point = true;
+      continue;
+    }
+    if (c < '0' || c > '9') break;
+    any_digit = true;
+    if (mantissa == 0 && c == '0') {  // leading zeros are not significant
+      if (point) --exponent;
+      continue;
+    }
+    if (digits < 19) {
+      mantissa = mantissa * 10 + static_cast<std::uint64_t>(c - '0');
+      ++digits;
+      if (point) --exponent;
+    } else if (!point) {
+      ++exponent;  // digits past the 19th only scale the value
+    }
+  }
+  if (!any_digit) return false;
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    bool negative = false;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) negative = s[i++] == '-';
+    if (i == s.size()) return false;
+    int e = 0;
+    for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i)
+      if (e < 100000) e = e * 10 + (s[i] - '0');
+    exponent += negative ? -e : e;
+  }
+  if (i != s.size()) return false;
+  static constexpr double powers[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                      1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  const auto m = static_cast<double>(mantissa);
+  if (mantissa == 0) out = 0.0;
+  else if (exponent >= 0 && exponent <= 22) out = m * powers[exponent];
+  else if (exponent < 0 && exponent >= -22) out = m / powers[-exponent];
+  else out = m * std::pow(10.0, exponent);
+  return true;
+}
 
 inline std::string using_default(std::uint64_t v) { return "using the default " + std::to_string(v); }
 
@@ -436,11 +472,7 @@ inline void read_sampler(EnvReader& env, Settings& s) {
   const auto arg = env.get("OTEL_TRACES_SAMPLER_ARG");
   if (!arg) return;
   double ratio = -1;
-  const char* first = arg->data();
-  const char* last = first + arg->size();
-  const auto [end, ec] = std::from_chars(first, last, ratio, std::chars_format::general);
-  // from_chars takes no '+' but does take "-0", "nan" and "inf": the range check refuses them.
-  if (ec != std::errc() || end != last || !(ratio >= 0.0 && ratio <= 1.0) || (*arg)[0] == '-')
+  if (!parse_unsigned_decimal(*arg, ratio) || ratio > 1.0)
     env.invalid("OTEL_TRACES_SAMPLER_ARG", *arg, "a sampling probability between 0 and 1", "using the default 1.0");
   else
     s.sampler_ratio = ratio;
@@ -566,11 +598,12 @@ inline void read_all(EnvReader& env, Settings& s) {
 // building the defaults themselves could (std::bad_alloc).
 inline Settings settings_from_env(const EnvLookup& getenv_fn, ErrorSink& errors) {
   envvar::EnvReader env(getenv_fn, errors);
-  try {
+  TRAIL_TRY {
     Settings s;
     envvar::read_all(env, s);
     return s;
-  } catch (...) {  // bad_alloc, or an exception from a user-supplied lookup
+  }
+  TRAIL_CATCH_ALL {  // bad_alloc, or an exception from a user-supplied lookup
     env.report("trail: could not read the environment; using the defaults");
   }
   return Settings{};
