@@ -194,10 +194,7 @@ struct NewThreadResult {
 NewThreadResult new_thread_once(bool prepare) {
   NewThreadResult r{};
   std::thread t([&] {
-    (void)prepare;
-#ifdef TRAIL_HAS_PREPARE_THREAD
     if (prepare) trail::prepare_thread();
-#endif
     std::int64_t counter = 0;
     const std::uint64_t t0 = fenced_rdtsc();
     EmptySpan::run(0);
@@ -419,9 +416,7 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(spans_dropped() - d0));
 
   run_new_threads(g_quick ? 5 : 21, false);
-#ifdef TRAIL_HAS_PREPARE_THREAD
   run_new_threads(g_quick ? 5 : 21, true);
-#endif
   run_drop_path(g_quick ? 100 : 1000);
 
   run_producer("paced", g_quick ? 0.3 : 1.0, 1e6, *probe, receiver);

@@ -458,6 +458,27 @@ TEST_CASE("shutdown with the receiver down returns within the export timeout and
   trail::shutdown();  // idempotent
 }
 
+TEST_CASE("a ring past half full is drained and exported without a flush, long before the schedule delay") {
+  auto memory = std::make_shared<trail::InMemoryExporter>();
+  trail::Config config;
+  config.settings.traces_exporters = {};
+  config.settings.metrics_exporters = {};
+  config.settings.bsp_schedule_delay = 60s;
+  config.settings.bsp_max_export_batch_size = 64;
+  config.settings.ring_capacity = 1024;
+  config.exporters = {memory};
+  Running running(config);
+  CHECK(bool(trail::detail::g_pressure_wake.load()));  // producers wake the flusher
+  // 3 records a span (dynamic name, attribute, end): the 171st span passes
+  // half of 1024 and wakes the flusher, which exports two full batches of 64.
+  std::thread([] { record_spans(300); }).join();
+  const bool exported = eventually([&] { return memory->spans().size() >= 128; }, 20s);
+  const trail::Stats s = trail::stats();
+  INFO("exported ", memory->spans().size(), " recorded ", s.spans_recorded, " pending ", s.spans_pending);
+  CHECK(exported);
+  CHECK(s.spans_dropped() == 0);
+}
+
 TEST_CASE("flush returns true when everything was delivered, and stats add up") {
   HttpTestServer server;
   REQUIRE(server.ok());

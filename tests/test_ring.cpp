@@ -112,6 +112,27 @@ TEST_CASE("ring: full -> reserve fails until the consumer releases") {
   CHECK(rest.back() == 96);
 }
 
+namespace pressure {
+std::atomic<int> wakes{0};
+void count_wake() noexcept { wakes.fetch_add(1); }
+}  // namespace pressure
+
+TEST_CASE("ring: crossing half full wakes the flusher once, not once per record") {
+  auto ring = make_ring(64);
+  trail::detail::g_ring_pressure.store(false);
+  const auto installed = trail::detail::g_pressure_wake.exchange(&pressure::count_wake);
+  pressure::wakes = 0;
+  for (std::uint64_t i = 1; i <= 32; ++i) REQUIRE(push(*ring, i));
+  CHECK(pressure::wakes == 0);  // half full is not past half
+  for (std::uint64_t i = 33; i <= 60; ++i) REQUIRE(push(*ring, i));
+  CHECK(pressure::wakes == 1);  // one wake for the crossing, none for the 27 records after it
+  trail::detail::g_ring_pressure.store(false);  // the flusher woke and cleared it; the ring is still past half
+  REQUIRE(push(*ring, 61));
+  CHECK(pressure::wakes == 2);
+  trail::detail::g_pressure_wake.store(installed);
+  trail::detail::g_ring_pressure.store(false);
+}
+
 TEST_CASE("ring: continuation bytes across the wrap point") {
   auto ring = make_ring(64);
   for (std::uint64_t i = 0; i < 60; ++i) REQUIRE(push(*ring, i));

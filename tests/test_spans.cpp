@@ -229,6 +229,26 @@ TEST_CASE("a thread that exits loses nothing, and its ring is reclaimed once dra
   CHECK(rings_after == rings_before - 1);
 }
 
+TEST_CASE("prepare_thread registers the thread's ring before its first span, zero-filled") {
+  recorded();
+  std::thread([] {
+    CHECK(trail::detail::t_state.ring == nullptr);
+    REQUIRE(trail::prepare_thread());
+    const trail::detail::Ring* ring = trail::detail::t_state.ring;
+    REQUIRE(ring != nullptr);
+    CHECK(ring->write_position() == 0);
+    const auto& last = ring->at(ring->capacity() - 1);  // touched: written with zeros
+    CHECK(static_cast<int>(last.type) == 0);
+    CHECK(last.span_id == 0);
+    CHECK(trail::prepare_thread());  // again: the same ring
+    CHECK(trail::detail::t_state.ring == ring);
+    TRAIL_SPAN("after prepare");
+  }).join();
+  const auto spans = recorded();
+  REQUIRE(spans.size() == 1);
+  CHECK(spans[0].name == "after prepare");
+}
+
 TEST_CASE("set_enabled(false) records nothing and keeps no context") {
   recorded();
   trail::set_enabled(false);

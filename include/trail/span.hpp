@@ -371,7 +371,8 @@ class Span : public SpanBase {
     if (s_.live) detail::t_state.current = s_.ctx;
   }
 
-  void finish() noexcept {
+  // Forced inline: g++ -O2 otherwise calls it, and the call is a tenth of a span.
+  TRAIL_FORCE_INLINE void finish() noexcept {
     detail::end_span(s_);
     detail::t_state.current = saved_;
   }

@@ -84,9 +84,10 @@ inline void register_ring(Ring* ring) noexcept {
   while (!g_state.rings.compare_exchange_weak(head, ring, std::memory_order_release, std::memory_order_relaxed));
 }
 
-// The thread's first span: seeds its id generator and registers its ring.
-// The only allocation and the only shared write on the recording side.
-TRAIL_NOINLINE inline bool thread_init() noexcept {
+// The thread's first span (or prepare_thread, which touches the ring's
+// pages): seeds its id generator and registers its ring. The only
+// allocation and the only shared write on the recording side.
+TRAIL_NOINLINE inline bool thread_init(bool touch_pages = false) noexcept {
   ThreadState& ts = t_state;
   if (ts.ring != nullptr) return true;
   if (ts.exited) return false;
@@ -96,7 +97,7 @@ TRAIL_NOINLINE inline bool thread_init() noexcept {
              (g_state.thread_counter.fetch_add(1, std::memory_order_relaxed) * 0x9e3779b97f4a7c15ull);
   ts.ids.seed(entropy);
   std::uint32_t capacity = g_state.ring_capacity.load(std::memory_order_relaxed);
-  Ring* ring = Ring::create(capacity, current_thread_id());
+  Ring* ring = Ring::create(capacity, current_thread_id(), touch_pages);
   if (ring == nullptr) return false;
   register_ring(ring);
   ts.ring = ring;
@@ -125,6 +126,13 @@ inline void set_ring_capacity(std::uint32_t records) noexcept {
   while (capacity < records && capacity < (1u << 24)) capacity <<= 1;
   detail::g_state.ring_capacity.store(capacity, std::memory_order_relaxed);
 }
+
+// Registers this thread's ring now, allocating it and touching every page,
+// so that a thread that must not fault later (a control loop, a game's
+// render thread) pays before its first span; without it, the first span
+// registers the ring and the pages fault as spans first reach them. False
+// when the thread cannot record (out of memory, or it is exiting).
+inline bool prepare_thread() noexcept { return detail::thread_init(/*touch_pages=*/true); }
 
 // OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: longer string values are truncated (at a
 // UTF-8 boundary) as they are recorded.

@@ -87,6 +87,8 @@ class Flusher {
     baseline_ = collector_.counts();  // the ring counters are process-wide; stats are since init
     queue_.reserve(options_.max_queue_size);
     thread_ = std::thread([this] { run(); });
+    Flusher* none = nullptr;
+    if (pressure_target().compare_exchange_strong(none, this)) g_pressure_wake.store(&wake_on_pressure);
   }
 
   ~Flusher() {
@@ -114,6 +116,7 @@ class Flusher {
     bool joined = true;
     if (thread_.joinable() && !stopping_) {
       stopping_ = true;
+      stop_pressure_wakes();
       hard_deadline_.store((Clock::now() + options_.export_timeout).time_since_epoch().count(), std::memory_order_relaxed);
       wake_.notify_one();
       const bool exited = flushed_.wait_until(lock, Clock::now() + options_.export_timeout + std::chrono::seconds(1),
@@ -151,15 +154,42 @@ class Flusher {
   }
 
  private:
+  // The flusher producers wake when a ring passes half full (the first one
+  // started, while it runs), and how many wakes are in progress: stop()
+  // waits for them before this object may go.
+  static std::atomic<Flusher*>& pressure_target() noexcept {
+    static std::atomic<Flusher*> target{nullptr};
+    return target;
+  }
+  static std::atomic<int>& pressure_wakes_in_progress() noexcept {
+    static std::atomic<int> count{0};
+    return count;
+  }
+
+  static void wake_on_pressure() noexcept {
+    pressure_wakes_in_progress().fetch_add(1);
+    if (Flusher* f = pressure_target().load()) f->wake_.notify_one();
+    pressure_wakes_in_progress().fetch_sub(1);
+  }
+
+  void stop_pressure_wakes() noexcept {
+    Flusher* self = this;
+    if (!pressure_target().compare_exchange_strong(self, nullptr)) return;
+    while (pressure_wakes_in_progress().load() != 0) std::this_thread::yield();
+  }
+
   void run() {
     auto next_export = Clock::now() + options_.schedule_delay;
     auto next_metrics = Clock::now() + options_.metric_export_interval;
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
-      // Wake for a flush, shutdown, the schedule, or (polled every 2 ms, so
-      // that producers need no syscall) a ring past half full.
-      const auto wake_at = std::min({next_export, next_metrics, Clock::now() + std::chrono::milliseconds(2)});
-      wake_.wait_until(lock, wake_at, [&] { return stopping_ || flush_requested_ > flush_done_; });
+      // Wake for a flush, shutdown, the schedule, or a ring past half full
+      // (its producer notifies; the 200 ms fallback covers a notify that
+      // comes between the check and the wait, or a second flusher's rings).
+      const auto wake_at = std::min({next_export, next_metrics, Clock::now() + std::chrono::milliseconds(200)});
+      wake_.wait_until(lock, wake_at, [&] {
+        return stopping_ || flush_requested_ > flush_done_ || g_ring_pressure.load(std::memory_order_relaxed);
+      });
       const bool stopping = stopping_;
       const std::uint64_t ticket = flush_requested_;
       lock.unlock();
