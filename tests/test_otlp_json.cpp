@@ -3,6 +3,10 @@
 // UTF-8, so "it parses" is a real check.
 #include <doctest/doctest.h>
 
+// Before <nlohmann/json.hpp>: settings.hpp calls an unqualified quoted() that
+// <iomanip>'s std::quoted would hijack through ADL.
+#include <trail/export/otlp_http_exporter.hpp>
+
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -466,4 +470,26 @@ TEST_CASE("the buffer is appended to and reusable") {
   trail::detail::write_trace_request(out, {}, {}, spans.data(), spans.size());
   CHECK(out == first);
   CHECK(json::parse(out)["resourceSpans"][0]["scopeSpans"][0]["scope"]["name"] == "trail");
+}
+
+TEST_CASE("partialSuccess of a response body: counts, messages, and bodies that are not what we expect") {
+  using trail::detail::rejected_count;
+  std::string message;
+  CHECK(rejected_count(R"({"partialSuccess":{"rejectedSpans":"3","errorMessage":"bad \"span\" \u00e9\ud83d\ude00"}})",
+                       "rejectedSpans", message) == 3);
+  CHECK(message == "bad \"span\" \xc3\xa9\xf0\x9f\x98\x80");
+  message.clear();
+  CHECK(rejected_count(R"( {"x":[1,-2.5e3,{"y":null}],"partialSuccess":{"rejectedDataPoints":7,"z":true}} )",
+                       "rejectedDataPoints", message) == 7);
+  CHECK(message.empty());
+  CHECK(rejected_count(R"({"partialSuccess":{"rejectedSpans":7}})", "rejectedDataPoints", message) == 0);
+  CHECK(rejected_count(R"({"partialSuccess":{"rejectedSpans":-1}})", "rejectedSpans", message) == 0);
+  CHECK(rejected_count(R"({"partialSuccess":{"rejectedSpans":1.5}})", "rejectedSpans", message) == 0);
+  CHECK(rejected_count(R"({"partialSuccess":{"rejectedSpans":"1x"}})", "rejectedSpans", message) == 0);
+  CHECK(rejected_count(R"({"partialSuccess":{}})", "rejectedSpans", message) == 0);
+  CHECK(rejected_count(R"({"partialSuccess":{"rejectedSpans":2})", "rejectedSpans", message) == 0);  // truncated
+  CHECK(rejected_count(R"({"partialSuccess":{"rejectedSpans":2}} x)", "rejectedSpans", message) == 0);
+  CHECK(rejected_count("NOT JSON", "rejectedSpans", message) == 0);
+  CHECK(rejected_count("", "rejectedSpans", message) == 0);
+  CHECK(message.empty());
 }

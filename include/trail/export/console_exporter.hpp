@@ -28,7 +28,7 @@ class ConsoleExporter : public Exporter {
   ExportResult export_metrics(const MetricBatch& batch, const ExportDeadline&) override {
     text_.clear();
     for (const MetricData& m : batch.metrics) {
-      fmt::format_to(std::back_inserter(text_), "metric {} [{}]: {} point(s)\n", m.name, m.unit,
+      text_ += fmt::format("metric {} [{}]: {} point(s)\n", m.name, m.unit,
                      m.number_points.size() + m.histogram_points.size());
     }
     std::fwrite(text_.data(), 1, text_.size(), out_);
@@ -52,7 +52,7 @@ class ConsoleExporter : public Exporter {
       if (root->trace_id != last) {
         char hex[32];
         root->trace_id.to_hex(hex);
-        fmt::format_to(std::back_inserter(out), "trace {}\n", std::string_view(hex, 32));
+        out += fmt::format("trace {}\n", std::string_view(hex, 32));
         last = root->trace_id;
       }
       render_span(*root, children, 1, out);
@@ -64,7 +64,7 @@ class ConsoleExporter : public Exporter {
                           int depth, std::string& out) {
     const auto indent = static_cast<std::size_t>(depth) * 2;
     const double ms = static_cast<double>(s.end_time_unix_nano - s.start_time_unix_nano) / 1e6;
-    fmt::format_to(std::back_inserter(out), "{:{}}{}  {:.3f} ms", "", indent, s.name, ms);
+    out += fmt::format("{:{}}{}  {:.3f} ms", "", indent, s.name, ms);
     bool first = true;
     for (const Attribute& a : s.attributes) {
       if (a.key.rfind("code.", 0) == 0 || a.key == "thread.id") continue;
@@ -75,11 +75,11 @@ class ConsoleExporter : public Exporter {
       append_value(a.value, out);
     }
     if (!first) out += '}';
-    if (s.status_code == StatusCode::error) fmt::format_to(std::back_inserter(out), "  ERROR: {}", s.status_message);
+    if (s.status_code == StatusCode::error) out += fmt::format("  ERROR: {}", s.status_message);
     out += '\n';
     for (const SpanEvent& e : s.events) {
       const double at = static_cast<double>(e.time_unix_nano - s.start_time_unix_nano) / 1e6;
-      fmt::format_to(std::back_inserter(out), "{:{}}- event {} at +{:.3f} ms\n", "", indent + 2, e.name, at);
+      out += fmt::format("{:{}}- event {} at +{:.3f} ms\n", "", indent + 2, e.name, at);
     }
     if (auto it = children.find(s.span_id.value); it != children.end())
       for (const SpanData* child : it->second) render_span(*child, children, depth + 1, out);
@@ -90,8 +90,8 @@ class ConsoleExporter : public Exporter {
       std::string& out;
       void operator()(const std::string& s) const { out += s; }
       void operator()(bool b) const { out += b ? "true" : "false"; }
-      void operator()(std::int64_t i) const { fmt::format_to(std::back_inserter(out), "{}", i); }
-      void operator()(double d) const { fmt::format_to(std::back_inserter(out), "{}", d); }
+      void operator()(std::int64_t i) const { out += fmt::format("{}", i); }
+      void operator()(double d) const { out += fmt::format("{}", d); }
       void operator()(const std::vector<std::string>& items) const {
         out += '[';
         for (std::size_t i = 0; i < items.size(); ++i) {

@@ -14,12 +14,12 @@
 #include <vector>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "../ids.hpp"
 #include "../version.hpp"
 #include "exporter.hpp"
 #include "http_client.hpp"
+#include "json_reader.hpp"
 #include "otlp_json.hpp"
 #include "otlp_json_metrics.hpp"
 #include "settings.hpp"
@@ -62,25 +62,34 @@ inline std::vector<HttpHeader> http_headers(const Headers& headers) {
 // partialSuccess.rejected{Spans,DataPoints} of a 200 response; 0 when absent
 // or when the body is not the JSON we expect.
 inline std::uint64_t rejected_count(const std::string& body, const char* field, std::string& message) {
-  const auto json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (!json.is_object()) return 0;
-  const auto partial = json.find("partialSuccess");
-  if (partial == json.end() || !partial->is_object()) return 0;
-  if (const auto msg = partial->find("errorMessage"); msg != partial->end() && msg->is_string())
-    message = msg->get<std::string>();
-  const auto count = partial->find(field);
-  if (count == partial->end()) return 0;
-  if (count->is_number_unsigned()) return count->get<std::uint64_t>();
-  if (count->is_string()) {
-    const std::string& text = count->get_ref<const std::string&>();
-    std::uint64_t v = 0;
-    for (char c : text) {
-      if (c < '0' || c > '9') return 0;
-      v = v * 10 + static_cast<std::uint64_t>(c - '0');
-    }
-    return v;
-  }
-  return 0;
+  std::uint64_t rejected = 0;
+  std::string text;
+  bool has_message = false;
+  JsonReader json(body);
+  const bool valid = json.object([&](const std::string& key, JsonReader& r) {
+    if (key != "partialSuccess" || r.peek() != '{') return r.value();
+    return r.object([&](const std::string& name, JsonReader& v) {
+      if (name == "errorMessage" && v.peek() == '"') {
+        text.clear();
+        has_message = true;
+        return v.string(&text);
+      }
+      if (name != field) return v.value();
+      bool is_unsigned = false;
+      if (v.peek() != '"') return v.number(rejected, is_unsigned) && (is_unsigned || (rejected = 0, true));
+      std::string digits;
+      if (!v.string(&digits)) return false;
+      rejected = 0;
+      for (char c : digits) {
+        if (c < '0' || c > '9') return rejected = 0, true;
+        rejected = rejected * 10 + static_cast<std::uint64_t>(c - '0');
+      }
+      return true;
+    });
+  });
+  if (!valid || !json.at_end()) return 0;
+  if (has_message) message = text;
+  return rejected;
 }
 
 }  // namespace detail
