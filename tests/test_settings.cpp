@@ -11,7 +11,9 @@
 #include <stdexcept>
 #include <string>
 
+using trail::Compression;
 using trail::ExporterKind;
+using trail::OtlpProtocol;
 using trail::SamplerKind;
 using trail::Settings;
 using namespace std::chrono_literals;
@@ -352,16 +354,46 @@ TEST_CASE("OTLP headers: CR, LF, NUL and bad names are refused, that header only
   }
 }
 
-TEST_CASE("OTEL_EXPORTER_OTLP_PROTOCOL: trail speaks http/json") {
-  CHECK(parse({{"OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"}}).errors.empty());
-  CHECK(parse({{"OTEL_EXPORTER_OTLP_PROTOCOL", "HTTP/JSON"}}).errors.empty());
-  for (const char* other : {"http/protobuf", "grpc"}) {
-    const auto p = parse({{"OTEL_EXPORTER_OTLP_PROTOCOL", other}});
-    check_one_error(p, "OTEL_EXPORTER_OTLP_PROTOCOL", other);
-    CHECK(contains(p.errors[0], "using http/json"));
-  }
-  const auto p = parse({{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "thrift"}});
+TEST_CASE("OTEL_EXPORTER_OTLP_PROTOCOL: http/json (the default) or http/protobuf, per signal") {
+  const Settings defaults;
+  CHECK(defaults.traces_protocol == OtlpProtocol::http_json);
+  CHECK(defaults.metrics_protocol == OtlpProtocol::http_json);
+  auto p = parse({{"OTEL_EXPORTER_OTLP_PROTOCOL", "HTTP/Protobuf"}});
+  CHECK(p.errors.empty());
+  CHECK(p.settings.traces_protocol == OtlpProtocol::http_protobuf);
+  CHECK(p.settings.metrics_protocol == OtlpProtocol::http_protobuf);
+  p = parse({{"OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"}, {"OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "http/json"}});
+  CHECK(p.errors.empty());
+  CHECK(p.settings.traces_protocol == OtlpProtocol::http_protobuf);
+  CHECK(p.settings.metrics_protocol == OtlpProtocol::http_json);
+  p = parse({{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/protobuf"}});
+  CHECK(p.settings.traces_protocol == OtlpProtocol::http_protobuf);
+  CHECK(p.settings.metrics_protocol == OtlpProtocol::http_json);
+
+  p = parse({{"OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"}});
+  check_one_error(p, "OTEL_EXPORTER_OTLP_PROTOCOL", "grpc");
+  CHECK(contains(p.errors[0], "using http/json"));
+  CHECK(p.settings.traces_protocol == OtlpProtocol::http_json);
+  // A bad per-signal value keeps what the generic variable chose.
+  p = parse({{"OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"}, {"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "thrift"}});
   check_one_error(p, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "thrift");
+  CHECK(contains(p.errors[0], "using http/protobuf"));
+  CHECK(p.settings.traces_protocol == OtlpProtocol::http_protobuf);
+}
+
+TEST_CASE("OTEL_EXPORTER_OTLP_COMPRESSION: gzip or none, per signal") {
+  CHECK(Settings{}.traces_compression == Compression::none);
+  auto p = parse({{"OTEL_EXPORTER_OTLP_COMPRESSION", "GZIP"}});
+  CHECK(p.errors.empty());
+  CHECK(p.settings.traces_compression == Compression::gzip);
+  CHECK(p.settings.metrics_compression == Compression::gzip);
+  p = parse({{"OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"}, {"OTEL_EXPORTER_OTLP_METRICS_COMPRESSION", "none"}});
+  CHECK(p.settings.traces_compression == Compression::gzip);
+  CHECK(p.settings.metrics_compression == Compression::none);
+  p = parse({{"OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "zstd"}});
+  check_one_error(p, "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "zstd");
+  CHECK(contains(p.errors[0], "using none"));
+  CHECK(p.settings.traces_compression == Compression::none);
 }
 
 TEST_CASE("OTLP timeouts: signal-specific ones override the generic one") {

@@ -72,6 +72,10 @@ inline OtlpHttpOptions otlp_options(const Settings& s) {
   o.metrics_headers = s.metrics_headers;
   o.traces_timeout = s.traces_timeout;
   o.metrics_timeout = s.metrics_timeout;
+  o.traces_protocol = s.traces_protocol;
+  o.metrics_protocol = s.metrics_protocol;
+  o.traces_compression = s.traces_compression;
+  o.metrics_compression = s.metrics_compression;
   return o;
 }
 

@@ -50,6 +50,15 @@ class StringSink {
     return *this;
   }
 
+  // For writers that patch what they wrote (the protobuf writer's lengths):
+  // room for n more bytes at data() + size(), then set_size() to commit.
+  char* reserve(std::size_t n) {
+    if (static_cast<std::size_t>(end_ - pos_) < n) grow(n);
+    return pos_;
+  }
+  char* data() noexcept { return begin_; }
+  void set_size(std::size_t n) noexcept { pos_ = begin_ + n; }  // n <= what reserve() made room for
+
  private:
   void grow(std::size_t n) {
     const std::size_t used = size();

@@ -1,12 +1,14 @@
-// OTLP/HTTP with JSON bodies over the built-in HTTP/1.1 client:
-// POST {endpoint}/v1/traces and /v1/metrics, retried as the OTLP
-// specification says (429, 502, 503, 504 and connection failures, with
-// exponential backoff, jitter and Retry-After) within the export deadline.
+// OTLP/HTTP over the built-in HTTP/1.1 client: POST {endpoint}/v1/traces and
+// /v1/metrics with JSON or protobuf bodies (gzip-compressed on request),
+// retried as the OTLP specification says (429, 502, 503, 504 and connection
+// failures, with exponential backoff, jitter and Retry-After) within the
+// export deadline. A receiver that answers 415 to JSON gets protobuf from then on.
 #pragma once
 
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <ctime>
 #include <optional>
 #include <string>
@@ -18,10 +20,13 @@
 #include "../ids.hpp"
 #include "../version.hpp"
 #include "exporter.hpp"
+#include "gzip.hpp"
 #include "http_client.hpp"
 #include "json_reader.hpp"
 #include "otlp_json.hpp"
 #include "otlp_json_metrics.hpp"
+#include "otlp_proto.hpp"
+#include "otlp_proto_metrics.hpp"
 #include "settings.hpp"
 #include "url.hpp"
 
@@ -34,6 +39,10 @@ struct OtlpHttpOptions {
   Headers metrics_headers;
   std::chrono::milliseconds traces_timeout{10000};   // one HTTP request
   std::chrono::milliseconds metrics_timeout{10000};
+  OtlpProtocol traces_protocol = OtlpProtocol::http_json;
+  OtlpProtocol metrics_protocol = OtlpProtocol::http_json;
+  Compression traces_compression = Compression::none;  // gzip needs zlib (detail::gzip_available)
+  Compression metrics_compression = Compression::none;
   std::chrono::milliseconds initial_backoff{100};
   std::chrono::milliseconds max_backoff{5000};
 };
@@ -92,6 +101,26 @@ inline std::uint64_t rejected_count(const std::string& body, const char* field, 
   return rejected;
 }
 
+// How one signal's requests are encoded; `protocol` changes once on a 415.
+struct OtlpEncoding {
+  OtlpProtocol protocol;
+  bool gzip;
+  const char* signal;  // "traces", "metrics": for messages
+};
+
+inline const char* content_type(OtlpProtocol p) {
+  return p == OtlpProtocol::http_json ? "application/json" : "application/x-protobuf";
+}
+
+// Whether a response body is protobuf: its Content-Type says, else it is in
+// the encoding of the request (as the OTLP specification requires).
+inline bool protobuf_response(const HttpResponse& response, OtlpProtocol sent) {
+  const std::string* type = response.header("Content-Type");
+  if (type == nullptr) return sent == OtlpProtocol::http_protobuf;
+  const std::string_view media = trim_ows(std::string_view(*type).substr(0, type->find(';')));
+  return ascii_iequals(media, "application/x-protobuf") || ascii_iequals(media, "application/protobuf");
+}
+
 }  // namespace detail
 
 class OtlpHttpExporter : public Exporter {
@@ -101,6 +130,18 @@ class OtlpHttpExporter : public Exporter {
     if (error_.empty()) error_ = detail::endpoint_error(options_.metrics_endpoint, metrics_url_);
     traces_headers_ = detail::http_headers(options_.traces_headers);
     metrics_headers_ = detail::http_headers(options_.metrics_headers);
+    const bool want_gzip = options_.traces_compression == Compression::gzip ||
+                           options_.metrics_compression == Compression::gzip;
+    if (want_gzip && !detail::gzip_available)
+      std::fputs("trail: gzip compression was asked for (OTEL_EXPORTER_OTLP_COMPRESSION) but trail was built "
+                 "without zlib; sending uncompressed (install zlib, e.g. zlib1g-dev, and rebuild)\n",
+                 stderr);
+    traces_encoding_ = {options_.traces_protocol,
+                        detail::gzip_available && options_.traces_compression == Compression::gzip, "traces"};
+    metrics_encoding_ = {options_.metrics_protocol,
+                         detail::gzip_available && options_.metrics_compression == Compression::gzip, "metrics"};
+    if (traces_encoding_.gzip) traces_headers_.push_back({"Content-Encoding", "gzip"});
+    if (metrics_encoding_.gzip) metrics_headers_.push_back({"Content-Encoding", "gzip"});
     jitter_.seed(static_cast<std::uint64_t>(Clock::now().time_since_epoch().count()) ^
                  reinterpret_cast<std::uintptr_t>(this));
   }
@@ -109,15 +150,25 @@ class OtlpHttpExporter : public Exporter {
   const std::string& error() const noexcept { return error_; }
 
   ExportResult export_spans(const SpanBatch& batch, const ExportDeadline& deadline) override {
-    body_.clear();
-    detail::write_trace_request(body_, batch.resource, batch.scope, batch.data, batch.size);
-    return send(traces_url_, traces_headers_, options_.traces_timeout, "rejectedSpans", deadline);
+    const auto encode = [&](OtlpProtocol protocol, std::string& body) {
+      if (protocol == OtlpProtocol::http_json)
+        detail::write_trace_request(body, batch.resource, batch.scope, batch.data, batch.size);
+      else
+        detail::write_trace_request_proto(body, batch.resource, batch.scope, batch.data, batch.size);
+    };
+    return send(traces_url_, traces_headers_, options_.traces_timeout, "rejectedSpans", traces_encoding_, encode,
+                deadline);
   }
 
   ExportResult export_metrics(const MetricBatch& batch, const ExportDeadline& deadline) override {
-    body_.clear();
-    write_metrics_request(body_, batch.resource, batch.scope, batch.metrics);
-    return send(metrics_url_, metrics_headers_, options_.metrics_timeout, "rejectedDataPoints", deadline);
+    const auto encode = [&](OtlpProtocol protocol, std::string& body) {
+      if (protocol == OtlpProtocol::http_json)
+        write_metrics_request(body, batch.resource, batch.scope, batch.metrics);
+      else
+        detail::write_metrics_request_proto(body, batch.resource, batch.scope, batch.metrics);
+    };
+    return send(metrics_url_, metrics_headers_, options_.metrics_timeout, "rejectedDataPoints", metrics_encoding_,
+                encode, deadline);
   }
 
   void shutdown() noexcept override { client_.close(); }
@@ -125,12 +176,32 @@ class OtlpHttpExporter : public Exporter {
   // Requests sent, retries included (for tests and stats).
   std::uint64_t attempts() const noexcept { return attempts_; }
 
+  // The encoding each signal uses now (http/json switches to http/protobuf on a 415).
+  OtlpProtocol traces_protocol() const noexcept { return traces_encoding_.protocol; }
+  OtlpProtocol metrics_protocol() const noexcept { return metrics_encoding_.protocol; }
+
  private:
   static bool retryable(int status) { return status == 429 || status == 502 || status == 503 || status == 504; }
 
+  // The request body in `encoding`: encoded by `encode`, then compressed.
+  template <class Encode>
+  bool prepare(const detail::OtlpEncoding& encoding, const Encode& encode, std::string& error) {
+    body_.clear();
+    encode(encoding.protocol, body_);
+    payload_ = &body_;
+    if (!encoding.gzip) return true;
+    if (!gzip_.compress(body_, zipped_, error)) return false;
+    payload_ = &zipped_;
+    return true;
+  }
+
+  template <class Encode>
   ExportResult send(const detail::Url& url, const std::vector<detail::HttpHeader>& headers,
-                    std::chrono::milliseconds timeout, const char* rejected_field, const ExportDeadline& deadline) {
+                    std::chrono::milliseconds timeout, const char* rejected_field, detail::OtlpEncoding& encoding,
+                    const Encode& encode, const ExportDeadline& deadline) {
     if (!error_.empty()) return {ExportResult::Status::failure, 0, error_};
+    std::string encode_error;
+    if (!prepare(encoding, encode, encode_error)) return {ExportResult::Status::failure, 0, encode_error};
     auto backoff = options_.initial_backoff;
     std::string last_error;
     for (int attempt = 1;; ++attempt) {
@@ -140,21 +211,39 @@ class OtlpHttpExporter : public Exporter {
         return {ExportResult::Status::failure, 0,
                 fmt::format("gave up after {} attempt(s) at the export deadline: {}", attempt - 1, last_error)};
       ++attempts_;
-      const auto response = client_.post(url, headers, "application/json", body_, std::min(end, now + timeout));
+      const auto response =
+          client_.post(url, headers, detail::content_type(encoding.protocol), *payload_, std::min(end, now + timeout));
       std::optional<std::chrono::milliseconds> retry_after;
       if (!response.transport_ok) {
         last_error = response.error;
       } else if (response.status >= 200 && response.status < 300) {
         ExportResult result;
-        result.rejected = detail::rejected_count(response.body, rejected_field, result.message);
+        result.rejected = detail::protobuf_response(response, encoding.protocol)
+                              ? detail::proto_rejected_count(response.body, result.message)
+                              : detail::rejected_count(response.body, rejected_field, result.message);
         return result;
+      } else if (response.status == 415 && encoding.protocol == OtlpProtocol::http_json) {
+        // The receiver takes protobuf only (Arize Phoenix does): switch this
+        // signal for the rest of the run, say so once, resend at once.
+        encoding.protocol = OtlpProtocol::http_protobuf;
+        std::fprintf(stderr,
+                     "trail: the OTLP %s endpoint (%s:%u) answered 415 Unsupported Media Type to JSON; sending "
+                     "http/protobuf to it from now on\n",
+                     encoding.signal, url.host.c_str(), static_cast<unsigned>(url.port));
+        if (!prepare(encoding, encode, encode_error)) return {ExportResult::Status::failure, 0, encode_error};
+        last_error = "HTTP 415 to JSON";
+        continue;
       } else if (retryable(response.status)) {
         last_error = fmt::format("HTTP {}", response.status);
         if (const std::string* value = response.header("Retry-After"))
           retry_after = detail::parse_retry_after(*value, static_cast<std::int64_t>(std::time(nullptr)));
       } else {
+        const std::string status = detail::protobuf_response(response, encoding.protocol)
+                                       ? detail::proto_status_text(response.body)
+                                       : std::string();
         return {ExportResult::Status::rejected, 0,
-                fmt::format("HTTP {} (not retryable): {}", response.status, response.body.substr(0, 200))};
+                fmt::format("HTTP {} (not retryable): {}", response.status,
+                            status.empty() ? response.body.substr(0, 200) : status.substr(0, 200))};
       }
       // Exponential backoff with full jitter in [backoff/2, backoff]; the
       // receiver's Retry-After, when longer, wins.
@@ -187,7 +276,12 @@ class OtlpHttpExporter : public Exporter {
   std::vector<detail::HttpHeader> metrics_headers_;
   std::string error_;
   detail::HttpClient client_;
+  detail::OtlpEncoding traces_encoding_{};
+  detail::OtlpEncoding metrics_encoding_{};
+  detail::GzipCompressor gzip_;
   std::string body_;
+  std::string zipped_;
+  const std::string* payload_ = &body_;  // body_ or zipped_: what goes out
   detail::IdGenerator jitter_;
   std::uint64_t attempts_ = 0;
 };

@@ -40,6 +40,13 @@ namespace trail {
 // One entry of OTEL_TRACES_EXPORTER / OTEL_METRICS_EXPORTER ("none" = empty list).
 enum class ExporterKind : std::uint8_t { otlp, console, file };
 
+// OTLP/HTTP body encoding (OTEL_EXPORTER_OTLP_PROTOCOL): http/json is trail's
+// default; http/protobuf is what some backends require.
+enum class OtlpProtocol : std::uint8_t { http_json, http_protobuf };
+
+// Request body compression (OTEL_EXPORTER_OTLP_COMPRESSION).
+enum class Compression : std::uint8_t { none, gzip };
+
 // HTTP request headers in order; names are RFC 9110 tokens, values hold no CR, LF or NUL.
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
@@ -66,6 +73,10 @@ struct Settings {
   Headers metrics_headers;
   std::chrono::milliseconds traces_timeout{10000};
   std::chrono::milliseconds metrics_timeout{10000};
+  OtlpProtocol traces_protocol = OtlpProtocol::http_json;
+  OtlpProtocol metrics_protocol = OtlpProtocol::http_json;
+  Compression traces_compression = Compression::none;
+  Compression metrics_compression = Compression::none;
 
   // Exporter selection; an empty list means "none".
   std::vector<ExporterKind> traces_exporters{ExporterKind::otlp};
@@ -433,14 +444,33 @@ inline std::string join_endpoint(std::string_view base, std::string_view path) {
   return std::string(base) + std::string(path);
 }
 
-inline void read_protocol(EnvReader& env, const char* name) {
+inline const char* protocol_name(OtlpProtocol p) { return p == OtlpProtocol::http_json ? "http/json" : "http/protobuf"; }
+
+// Each returns true when the variable was set and valid.
+inline bool read_protocol(EnvReader& env, const char* name, OtlpProtocol& out) {
   const auto v = env.get(name);
-  if (!v || ascii_iequals(*v, "http/json")) return;
-  if (ascii_iequals(*v, "http/protobuf") || ascii_iequals(*v, "grpc"))
-    env.report("trail: " + std::string(name) + " is " + envvar::quoted(*v) +
-               " but trail speaks OTLP http/json only; using http/json");
+  if (!v) return false;
+  if (ascii_iequals(*v, "http/json") || ascii_iequals(*v, "http/protobuf")) {
+    out = ascii_iequals(*v, "http/json") ? OtlpProtocol::http_json : OtlpProtocol::http_protobuf;
+    return true;
+  }
+  if (ascii_iequals(*v, "grpc"))
+    env.report("trail: " + std::string(name) + " is \"grpc\", which trail does not speak (OTLP/HTTP only); using " +
+               protocol_name(out));
   else
-    env.invalid(name, *v, "http/json (or http/protobuf, grpc)", "using the default http/json");
+    env.invalid(name, *v, "http/json or http/protobuf", std::string("using ") + protocol_name(out));
+  return false;
+}
+
+inline bool read_compression(EnvReader& env, const char* name, Compression& out) {
+  const auto v = env.get(name);
+  if (!v) return false;
+  if (ascii_iequals(*v, "gzip") || ascii_iequals(*v, "none")) {
+    out = ascii_iequals(*v, "gzip") ? Compression::gzip : Compression::none;
+    return true;
+  }
+  env.invalid(name, *v, "gzip or none", out == Compression::gzip ? "using gzip" : "using none");
+  return false;
 }
 
 inline void read_sampler(EnvReader& env, Settings& s) {
@@ -553,9 +583,16 @@ inline void read_all(EnvReader& env, Settings& s) {
   read_int(env, "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", s.traces_timeout, IntKind::timeout);
   read_int(env, "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT", s.metrics_timeout, IntKind::timeout);
 
-  read_protocol(env, "OTEL_EXPORTER_OTLP_PROTOCOL");
-  read_protocol(env, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL");
-  read_protocol(env, "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL");
+  OtlpProtocol protocol = s.traces_protocol;
+  if (read_protocol(env, "OTEL_EXPORTER_OTLP_PROTOCOL", protocol)) s.traces_protocol = s.metrics_protocol = protocol;
+  read_protocol(env, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", s.traces_protocol);
+  read_protocol(env, "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", s.metrics_protocol);
+
+  Compression compression = s.traces_compression;
+  if (read_compression(env, "OTEL_EXPORTER_OTLP_COMPRESSION", compression))
+    s.traces_compression = s.metrics_compression = compression;
+  read_compression(env, "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", s.traces_compression);
+  read_compression(env, "OTEL_EXPORTER_OTLP_METRICS_COMPRESSION", s.metrics_compression);
 
   read_exporters(env, "OTEL_TRACES_EXPORTER", s.traces_exporters);
   read_exporters(env, "OTEL_METRICS_EXPORTER", s.metrics_exporters);
