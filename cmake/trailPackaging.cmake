@@ -39,6 +39,14 @@ set(TRAIL_PC_PREFIX "\${pcfiledir}/${pc_to_prefix}")
 get_property(requires GLOBAL PROPERTY TRAIL_PC_REQUIRES)
 list(JOIN requires ", " TRAIL_PC_REQUIRES)
 get_property(libs GLOBAL PROPERTY TRAIL_PC_LIBS)
+# System libraries linked by name (ws2_32 on Windows) are libraries of the
+# .pc too; imported targets come through Requires.
+get_target_property(links trail INTERFACE_LINK_LIBRARIES)
+foreach(link ${links})
+  if(NOT TARGET ${link} AND link MATCHES "^[A-Za-z0-9_.+-]+$")
+    list(APPEND libs -l${link})
+  endif()
+endforeach()
 list(JOIN libs " " TRAIL_PC_LIBS)
 # Definitions the build puts on trail::trail (TRAIL_WITH_... switches) go to
 # every consumer, so they are in Cflags too.
