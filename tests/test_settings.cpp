@@ -491,6 +491,19 @@ TEST_CASE("TRAIL_RING_CAPACITY: a power of two in [64, 2^24], others rounded up 
   CHECK(junk.settings.ring_capacity == 16384);
 }
 
+TEST_CASE("TRAIL_CODE_ATTRIBUTES picks the code.* attributes; TRAIL_SOURCE_ROOT is the root cut off") {
+  CHECK(parse({}).settings.code_attributes == trail::CodeAttributes::basename);
+  CHECK(parse({{"TRAIL_CODE_ATTRIBUTES", "off"}}).settings.code_attributes == trail::CodeAttributes::off);
+  CHECK(parse({{"TRAIL_CODE_ATTRIBUTES", "FULL"}}).settings.code_attributes == trail::CodeAttributes::full);
+  const auto rel = parse({{"TRAIL_CODE_ATTRIBUTES", "relative"}, {"TRAIL_SOURCE_ROOT", "/src/game"}});
+  CHECK(rel.errors.empty());
+  CHECK(rel.settings.code_attributes == trail::CodeAttributes::relative);
+  CHECK(rel.settings.source_root == "/src/game");
+  const auto junk = parse({{"TRAIL_CODE_ATTRIBUTES", "short"}});
+  check_one_error(junk, "TRAIL_CODE_ATTRIBUTES", "short");
+  CHECK(junk.settings.code_attributes == trail::CodeAttributes::basename);
+}
+
 TEST_CASE("messages stay on one line and short whatever the value holds") {
   const std::string evil = "1\n2\r3\"" + std::string(500, 'x');
   const auto p = parse({{"OTEL_BSP_SCHEDULE_DELAY", evil}});

@@ -47,6 +47,31 @@ TEST_CASE("a scoped span has ids, times, name, kind and source location") {
         static_cast<std::int64_t>(trail::detail::current_thread_id()));
 }
 
+TEST_CASE("code.file.path: full, relative to the source root, basename; off drops every code.* attribute") {
+  using trail::CodeAttributes;
+  using trail::detail::code_file_path;
+  CHECK(code_file_path("/src/game/ai/plan.cpp", {CodeAttributes::full, "/src/game"}) == "/src/game/ai/plan.cpp");
+  CHECK(code_file_path("/src/game/ai/plan.cpp", {CodeAttributes::relative, "/src/game"}) == "ai/plan.cpp");
+  CHECK(code_file_path("/src/game/ai/plan.cpp", {CodeAttributes::relative, "/src/game/"}) == "ai/plan.cpp");
+  CHECK(code_file_path("/usr/include/x.hpp", {CodeAttributes::relative, "/src/game"}) == "/usr/include/x.hpp");
+  CHECK(code_file_path("/src/game/ai/plan.cpp", {CodeAttributes::relative, ""}) == "/src/game/ai/plan.cpp");
+  CHECK(code_file_path("/src/game/ai/plan.cpp", {CodeAttributes::basename, ""}) == "plan.cpp");
+  CHECK(code_file_path("C:\\src\\plan.cpp", {CodeAttributes::basename, ""}) == "plan.cpp");
+  CHECK(code_file_path("plan.cpp", {CodeAttributes::basename, ""}) == "plan.cpp");
+
+  recorded();
+  { TRAIL_FUNCTION(); }
+  trail::detail::Collector off({}, {CodeAttributes::off, ""});
+  std::vector<trail::SpanData> spans;
+  off.collect_all(spans);
+  REQUIRE(spans.size() == 1);
+  CHECK(find_attribute(spans[0].attributes, "code.file.path") == nullptr);
+  CHECK(find_attribute(spans[0].attributes, "code.function.name") == nullptr);
+  CHECK(find_attribute(spans[0].attributes, "code.line.number") == nullptr);
+  CHECK(find_attribute(spans[0].attributes, "thread.id") != nullptr);
+  CHECK(spans[0].name != "unnamed");  // still named after the function
+}
+
 TEST_CASE("TRAIL_FUNCTION names the span after the qualified function") {
   recorded();
   Planner{}.plan();

@@ -88,6 +88,7 @@ inline FlusherOptions flusher_options(const Settings& s) {
   o.metric_export_interval = s.metric_export_interval;
   o.metric_export_timeout = s.metric_export_timeout;
   o.limits = {s.span_attribute_count_limit, s.span_event_count_limit, s.event_attribute_count_limit};
+  o.code = {s.code_attributes, s.source_root};
   return o;
 }
 

@@ -20,6 +20,7 @@
 #include "../record.hpp"
 #include "../ring.hpp"
 #include "../state.hpp"
+#include "settings.hpp"
 #include "span_data.hpp"
 
 namespace trail::detail {
@@ -30,6 +31,25 @@ struct SpanLimits {
   std::uint32_t event_count = 128;
   std::uint32_t event_attribute_count = 128;
 };
+
+// Which code.* attributes spans get (Settings::code_attributes).
+struct CodeOptions {
+  CodeAttributes mode = CodeAttributes::basename;
+  std::string source_root;
+};
+
+// code.file.path of `file` under `code`.
+inline std::string code_file_path(std::string_view file, const CodeOptions& code) {
+  if (code.mode == CodeAttributes::basename) {
+    const auto slash = file.find_last_of("/\\");
+    if (slash != std::string_view::npos) file.remove_prefix(slash + 1);
+  } else if (code.mode == CodeAttributes::relative && !code.source_root.empty() &&
+             file.substr(0, code.source_root.size()) == code.source_root) {
+    file.remove_prefix(code.source_root.size());
+    while (!file.empty() && (file.front() == '/' || file.front() == '\\')) file.remove_prefix(1);
+  }
+  return std::string(file);
+}
 
 // "int ns::Planner::plan(int) const" -> "ns::Planner::plan" (g++ and clang
 // spellings of __PRETTY_FUNCTION__); best effort for lambdas and templates.
@@ -77,7 +97,7 @@ class Collector {
     std::uint64_t orphaned_records = 0;     // extras whose span end never came
   };
 
-  explicit Collector(SpanLimits limits = {}) : limits_(limits) {}
+  explicit Collector(SpanLimits limits = {}, CodeOptions code = {}) : limits_(limits), code_(std::move(code)) {}
   Collector(const Collector&) = delete;
   Collector& operator=(const Collector&) = delete;
 
@@ -287,7 +307,7 @@ class Collector {
     // OTLP SpanFlags: W3C flags, and whether the parent's remoteness is known.
     s.flags = 0x01u | 0x100u | ((r.slot & span_remote_parent) ? 0x200u : 0u);
     const SpanMeta* meta = r.span.meta;
-    if (meta != nullptr) s.name = meta->name != nullptr ? meta->name : function_name(meta);
+    if (meta != nullptr) s.name = meta->name != nullptr ? meta->name : code_site(meta).function;
     if (r.slot & span_has_extras) {
       auto it = pending_.find(r.span_id);
       if (it != pending_.end()) {
@@ -311,10 +331,11 @@ class Collector {
     }
     if (s.name.empty()) s.name = "unnamed";
     s.attributes.reserve(s.attributes.size() + 4);  // one allocation for the 4 added below
-    if (meta != nullptr && meta->function != nullptr) {
-      add_attribute(s.attributes, s.dropped_attributes_count, {"code.function.name", function_name(meta)},
+    if (meta != nullptr && meta->function != nullptr && code_.mode != CodeAttributes::off) {
+      const Site& site = code_site(meta);
+      add_attribute(s.attributes, s.dropped_attributes_count, {"code.function.name", site.function},
                     limits_.attribute_count);
-      add_attribute(s.attributes, s.dropped_attributes_count, {"code.file.path", std::string(meta->file)},
+      add_attribute(s.attributes, s.dropped_attributes_count, {"code.file.path", site.file},
                     limits_.attribute_count);
       add_attribute(s.attributes, s.dropped_attributes_count,
                     {"code.line.number", static_cast<std::int64_t>(meta->line)}, limits_.attribute_count);
@@ -323,9 +344,14 @@ class Collector {
                   limits_.attribute_count);
   }
 
-  const std::string& function_name(const SpanMeta* meta) {
-    auto it = function_names_.find(meta);
-    if (it == function_names_.end()) it = function_names_.emplace(meta, short_function_name(meta->function)).first;
+  // A span site's code.* strings, worked out once per site.
+  struct Site {
+    std::string function, file;
+  };
+  const Site& code_site(const SpanMeta* meta) {
+    auto it = code_sites_.find(meta);
+    if (it == code_sites_.end())
+      it = code_sites_.emplace(meta, Site{short_function_name(meta->function), code_file_path(meta->file, code_)}).first;
     return it->second;
   }
 
@@ -378,11 +404,12 @@ class Collector {
   }
 
   SpanLimits limits_;
+  CodeOptions code_;
   TickConverter clock_;
   std::uint64_t pass_ = 0;
   std::unordered_map<std::uint64_t, Pending> pending_;
   std::vector<Deferred> deferred_;
-  std::unordered_map<const SpanMeta*, std::string> function_names_;
+  std::unordered_map<const SpanMeta*, Site> code_sites_;
   Counts retired_;
   std::uint64_t orphaned_ = 0;
   bool complete_ = true;

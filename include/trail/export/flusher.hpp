@@ -56,6 +56,7 @@ struct FlusherOptions {
   std::chrono::milliseconds metric_export_interval{60000};
   std::chrono::milliseconds metric_export_timeout{30000};
   SpanLimits limits;
+  CodeOptions code;
 };
 
 // Inside a handler: what the caught exception says.
@@ -82,7 +83,7 @@ class Flusher {
         scope_(std::move(scope)),
         span_exporters_(std::move(span_exporters)),
         metric_exporters_(std::move(metric_exporters)),
-        collector_(options.limits),
+        collector_(options.limits, options.code),
         hard_deadline_(Clock::time_point::max().time_since_epoch().count()) {
     baseline_ = collector_.counts();  // the ring counters are process-wide; stats are since init
     queue_.reserve(options_.max_queue_size);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -99,8 +100,10 @@ void append_json_i64_string(Out& out, std::int64_t v) {
 }
 
 // proto3 JSON: non-finite doubles are the strings "NaN", "Infinity",
-// "-Infinity"; finite ones the shortest text that round-trips. fmt's "{}"
-// gives only JSON-valid forms for finite values ("1", "-0", "1.5e-07", "1e+300").
+// "-Infinity"; finite ones the shortest text that round-trips. std::to_chars
+// gives only JSON-valid forms for finite values ("1", "-0", "1.5e-07", "1e+300"),
+// and is compiled in the standard library: fmt's format_to_n instantiated
+// fmt's whole formatter (~1 s) in the translation unit that includes runtime.hpp.
 template <class Out>
 void append_json_double(Out& out, double v) {
   if (std::isnan(v)) {
@@ -109,8 +112,8 @@ void append_json_double(Out& out, double v) {
     out += v > 0 ? "\"Infinity\"" : "\"-Infinity\"";
   } else {
     char buf[32];  // the longest shortest form, "-2.2250738585072014e-308", is 24
-    const auto r = fmt::format_to_n(buf, sizeof buf, "{}", v);
-    out.append(buf, r.size);
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, static_cast<std::size_t>(r.ptr - buf));
   }
 }
 

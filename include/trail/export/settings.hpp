@@ -37,6 +37,16 @@
 
 namespace trail {
 
+// The code.* attributes each span carries (TRAIL_CODE_ATTRIBUTES). They are
+// about 40 % of a span on the wire with an absolute path, so the default is
+// the file's name: code.function.name and code.line.number find the site.
+//   full      code.file.path as the compiler spelled __FILE__ (often absolute)
+//   relative  code.file.path with source_root (TRAIL_SOURCE_ROOT) cut off the
+//             front; paths outside it stay as they are
+//   basename  code.file.path is the file name only (the default)
+//   off       no code.* attributes (thread.id stays)
+enum class CodeAttributes : std::uint8_t { full, relative, basename, off };
+
 // One entry of OTEL_TRACES_EXPORTER / OTEL_METRICS_EXPORTER ("none" = empty list).
 enum class ExporterKind : std::uint8_t { otlp, console, file };
 
@@ -106,6 +116,10 @@ struct Settings {
 
   // Records per thread ring (TRAIL_RING_CAPACITY): a power of two in [64, 2^24].
   std::uint32_t ring_capacity = 16384;
+
+  // code.* attributes (TRAIL_CODE_ATTRIBUTES, TRAIL_SOURCE_ROOT).
+  CodeAttributes code_attributes = CodeAttributes::basename;
+  std::string source_root;
 };
 
 namespace detail {
@@ -473,6 +487,18 @@ inline bool read_compression(EnvReader& env, const char* name, Compression& out)
   return false;
 }
 
+// The value of a case-insensitive name in `known`, if it is there.
+template <class T, std::size_t N>
+bool find_named(const std::pair<std::string_view, T> (&known)[N], std::string_view name, T& out) {
+  for (const auto& [text, value] : known) {
+    if (ascii_iequals(name, text)) {
+      out = value;
+      return true;
+    }
+  }
+  return false;
+}
+
 inline void read_sampler(EnvReader& env, Settings& s) {
   static constexpr std::pair<std::string_view, SamplerKind> known[] = {
       {"always_on", SamplerKind::always_on},
@@ -484,14 +510,7 @@ inline void read_sampler(EnvReader& env, Settings& s) {
   };
   const auto v = env.get("OTEL_TRACES_SAMPLER");
   if (!v) return;  // the argument only counts when a sampler is named (spec)
-  bool found = false;
-  for (const auto& [text, kind] : known) {
-    if (ascii_iequals(*v, text)) {
-      s.sampler = kind;
-      found = true;
-    }
-  }
-  if (!found) {
+  if (!find_named(known, *v, s.sampler)) {
     env.invalid("OTEL_TRACES_SAMPLER", *v,
                 "always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off or "
                 "parentbased_traceidratio",
@@ -534,6 +553,19 @@ inline void read_exporters(EnvReader& env, const char* name, std::vector<Exporte
     if (fallback) return;
   }
   out = std::move(list);  // empty after "none": no exporter
+}
+
+inline void read_code_attributes(EnvReader& env, Settings& s) {
+  static constexpr std::pair<std::string_view, CodeAttributes> known[] = {
+      {"full", CodeAttributes::full},
+      {"relative", CodeAttributes::relative},
+      {"basename", CodeAttributes::basename},
+      {"off", CodeAttributes::off},
+  };
+  read_string(env, "TRAIL_SOURCE_ROOT", s.source_root);
+  const auto v = env.get("TRAIL_CODE_ATTRIBUTES");
+  if (!v || find_named(known, *v, s.code_attributes)) return;
+  env.invalid("TRAIL_CODE_ATTRIBUTES", *v, "full, relative, basename or off", "using the default basename");
 }
 
 inline void read_ring_capacity(EnvReader& env, std::uint32_t& out) {
@@ -598,6 +630,7 @@ inline void read_all(EnvReader& env, Settings& s) {
   read_exporters(env, "OTEL_METRICS_EXPORTER", s.metrics_exporters);
   read_string(env, "TRAIL_TRACES_FILE", s.traces_file);
   read_string(env, "TRAIL_METRICS_FILE", s.metrics_file);
+  read_code_attributes(env, s);
 
   read_int(env, "OTEL_BSP_SCHEDULE_DELAY", s.bsp_schedule_delay, IntKind::duration);
   read_int(env, "OTEL_BSP_EXPORT_TIMEOUT", s.bsp_export_timeout, IntKind::timeout);
