@@ -26,16 +26,14 @@ write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/trailConfigVersion.
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/trailConfig.cmake ${CMAKE_CURRENT_BINARY_DIR}/trailConfigVersion.cmake
   DESTINATION ${TRAIL_CMAKE_DIR})
 
-# trail.pc: relative to its own location (${pcfiledir}), so the same file is
-# right under any --prefix and inside the .deb.
+# trail.pc names the prefix it is installed to (--prefix, or /usr in the
+# .deb), so it is written at install time from a template configured now.
 if(IS_ABSOLUTE "${CMAKE_INSTALL_INCLUDEDIR}")
   set(TRAIL_PC_INCLUDEDIR "${CMAKE_INSTALL_INCLUDEDIR}")
 else()
   set(TRAIL_PC_INCLUDEDIR "\${prefix}/${CMAKE_INSTALL_INCLUDEDIR}")
 endif()
-file(RELATIVE_PATH pc_to_prefix /prefix/${TRAIL_PKGCONFIG_DIR} /prefix)
-string(REGEX REPLACE "/$" "" pc_to_prefix "${pc_to_prefix}")
-set(TRAIL_PC_PREFIX "\${pcfiledir}/${pc_to_prefix}")
+set(TRAIL_PC_PREFIX "@TRAIL_INSTALL_PREFIX@")
 get_property(requires GLOBAL PROPERTY TRAIL_PC_REQUIRES)
 list(JOIN requires ", " TRAIL_PC_REQUIRES)
 get_property(libs GLOBAL PROPERTY TRAIL_PC_LIBS)
@@ -57,7 +55,9 @@ if(definitions)
     string(APPEND TRAIL_PC_CFLAGS " -D${definition}")
   endforeach()
 endif()
-configure_file(cmake/trail.pc.in ${CMAKE_CURRENT_BINARY_DIR}/trail.pc @ONLY)
+configure_file(cmake/trail.pc.in ${CMAKE_CURRENT_BINARY_DIR}/trail.pc.in @ONLY)
+install(CODE "set(TRAIL_INSTALL_PREFIX \"\${CMAKE_INSTALL_PREFIX}\")
+  configure_file(\"${CMAKE_CURRENT_BINARY_DIR}/trail.pc.in\" \"${CMAKE_CURRENT_BINARY_DIR}/trail.pc\" @ONLY)")
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/trail.pc DESTINATION ${TRAIL_PKGCONFIG_DIR})
 
 # Debian package: everything above (and the tools) under /usr.

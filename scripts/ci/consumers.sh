@@ -13,9 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 src=$PWD
 work=$src/build/consumers
-if ! command -v meson >/dev/null || ! command -v pkg-config >/dev/null; then
-  bash scripts/deps.sh
-fi
+bash scripts/deps.sh  # trail's dependencies, optional ones (zlib, OpenSSL) included
 command -v ccache >/dev/null && export CMAKE_CXX_COMPILER_LAUNCHER=ccache
 rm -rf "$work"
 mkdir -p "$work"
