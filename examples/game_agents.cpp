@@ -188,7 +188,7 @@ int main() {
   demo::Outcome outcome = demo::finish_run(*memory, config);
   const auto& spans = outcome.spans;
   const auto& metrics = outcome.metrics;
-  const demo::Summary& summary = outcome.summary;
+  const trail::Summary& summary = outcome.summary;
   demo::Checks& check = outcome.check;
   std::size_t llm = 0, perceive = 0, failed_sessions = 0, root_sessions = 0;
   std::int64_t tokens = 0;

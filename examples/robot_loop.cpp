@@ -160,7 +160,7 @@ int main() {
   demo::Outcome outcome = demo::finish_run(*memory, config);
   const auto& spans = outcome.spans;
   const auto& metrics = outcome.metrics;
-  const demo::Summary& summary = outcome.summary;
+  const trail::Summary& summary = outcome.summary;
   demo::Checks& check = outcome.check;
 
   // Cross-thread and cross-"process" parenting, span by span.

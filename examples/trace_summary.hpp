@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include <trail/export/summary.hpp>
 #include <trail/runtime.hpp>
 
 namespace demo {
@@ -27,7 +28,8 @@ inline bool env_set(const char* name) {
 
 // With an OTLP endpoint or an exporter choice in the environment, the run goes
 // where the OTEL_* variables say; otherwise to trail-traces.jsonl and
-// trail-metrics.jsonl (TRAIL_TRACES_FILE / TRAIL_METRICS_FILE), started afresh.
+// trail-metrics.jsonl (TRAIL_TRACES_FILE / TRAIL_METRICS_FILE), started afresh,
+// and the timeline to trail-run.html (TRAIL_HTML_FILE).
 // `memory` also receives everything, for the summary and the checks. The
 // service is named `service` unless OTEL_SERVICE_NAME or
 // OTEL_RESOURCE_ATTRIBUTES name it.
@@ -42,7 +44,7 @@ inline trail::Config make_config(const std::shared_ptr<trail::InMemoryExporter>&
   const bool from_env = env_set("OTEL_EXPORTER_OTLP_ENDPOINT") || env_set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") ||
                         env_set("OTEL_TRACES_EXPORTER");
   if (!from_env) {
-    config.settings.traces_exporters = {trail::ExporterKind::file};
+    config.settings.traces_exporters = {trail::ExporterKind::file, trail::ExporterKind::html};
     config.settings.metrics_exporters = {trail::ExporterKind::file};
     std::remove(config.settings.traces_file.c_str());
     std::remove(config.settings.metrics_file.c_str());
@@ -60,80 +62,23 @@ inline void print_destination(const trail::Config& config) {
       std::printf("traces:  %s (OTLP JSON lines)\nmetrics: %s\n", s.traces_file.c_str(), s.metrics_file.c_str());
     if (kind == trail::ExporterKind::otlp) std::printf("traces:  OTLP/HTTP %s\n", s.traces_endpoint.c_str());
     if (kind == trail::ExporterKind::console) std::printf("traces:  console\n");
+    if (kind == trail::ExporterKind::html) std::printf("timeline: %s (open it in a browser)\n", s.html_file.c_str());
+    if (kind == trail::ExporterKind::perfetto)
+      std::printf("perfetto: %s (open it in ui.perfetto.dev)\n", s.perfetto_file.c_str());
   }
 }
 
-inline const trail::AttributeValue* attribute(const trail::SpanData& span, std::string_view key) {
-  for (const auto& a : span.attributes)
-    if (a.key == key) return &a.value;
-  return nullptr;
-}
-
 inline std::int64_t int_attribute(const trail::SpanData& span, std::string_view key) {
-  const auto* v = attribute(span, key);
+  const auto* v = trail::find_attribute(span.attributes, key);
   return v != nullptr && std::holds_alternative<std::int64_t>(*v) ? std::get<std::int64_t>(*v) : 0;
 }
 
 inline std::string string_attribute(const trail::SpanData& span, std::string_view key) {
-  const auto* v = attribute(span, key);
+  const auto* v = trail::find_attribute(span.attributes, key);
   return v != nullptr && std::holds_alternative<std::string>(*v) ? std::get<std::string>(*v) : std::string();
 }
 
 inline bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
-
-struct NameStats {
-  std::string name;
-  std::size_t count = 0;
-  double p50_us = 0;
-  double p99_us = 0;
-};
-
-struct Summary {
-  std::size_t spans = 0;
-  std::size_t sessions = 0;  // root spans named "session ..."
-  std::size_t traces = 0;
-  std::size_t errors = 0;    // spans with status ERROR
-  std::vector<NameStats> by_name;  // most frequent first
-};
-
-// Nearest-rank percentile of sorted values.
-inline double percentile(const std::vector<double>& sorted, double p) {
-  if (sorted.empty()) return 0;
-  auto rank = static_cast<std::size_t>(p / 100.0 * static_cast<double>(sorted.size()) + 0.999999);
-  rank = std::min(std::max<std::size_t>(rank, 1), sorted.size());
-  return sorted[rank - 1];
-}
-
-inline Summary summarize(const std::vector<trail::SpanData>& spans) {
-  Summary s;
-  s.spans = spans.size();
-  std::set<std::pair<std::uint64_t, std::uint64_t>> traces;
-  std::map<std::string, std::vector<double>> durations;
-  for (const auto& span : spans) {
-    traces.insert({span.trace_id.hi, span.trace_id.lo});
-    if (!span.parent_span_id.valid() && starts_with(span.name, "session ")) ++s.sessions;
-    if (span.status_code == trail::StatusCode::error) ++s.errors;
-    durations[span.name].push_back(static_cast<double>(span.end_time_unix_nano - span.start_time_unix_nano) / 1e3);
-  }
-  s.traces = traces.size();
-  for (auto& [name, d] : durations) {
-    std::sort(d.begin(), d.end());
-    s.by_name.push_back({name, d.size(), percentile(d, 50), percentile(d, 99)});
-  }
-  std::stable_sort(s.by_name.begin(), s.by_name.end(),
-                   [](const NameStats& a, const NameStats& b) { return a.count > b.count; });
-  return s;
-}
-
-inline void print_summary(const Summary& s, std::size_t top = 10) {
-  std::printf("sessions: %zu  traces: %zu  spans: %zu  errors: %zu\n", s.sessions, s.traces, s.spans, s.errors);
-  std::printf("  %-32s %8s %12s %12s\n", "span name", "count", "p50 us", "p99 us");
-  for (std::size_t i = 0; i < s.by_name.size() && i < top; ++i) {
-    const auto& n = s.by_name[i];
-    std::printf("  %-32s %8zu %12.1f %12.1f\n", n.name.c_str(), n.count, n.p50_us, n.p99_us);
-  }
-  if (s.by_name.size() > top) std::printf("  (%zu more span names)\n", s.by_name.size() - top);
-}
 
 // The last metric export (cumulative: the totals) from the in-memory exporter.
 inline std::vector<trail::MetricData> final_metrics(const trail::InMemoryExporter& memory) {
@@ -164,21 +109,10 @@ inline std::uint64_t histogram_count(const std::vector<trail::MetricData>& metri
 
 // The demo's own instruments (trail.* health metrics are in the stats line).
 inline void print_metrics(const std::vector<trail::MetricData>& metrics) {
-  std::printf("metrics:\n");
-  for (const auto& m : metrics) {
-    if (starts_with(m.name, "trail.")) continue;
-    for (const auto& p : m.histogram_points)
-      std::printf("  %-32s count %llu  mean %.3f  min %.3f  max %.3f %s\n", m.name.c_str(),
-                  static_cast<unsigned long long>(p.count), p.count ? p.sum / static_cast<double>(p.count) : 0.0,
-                  p.min, p.max, m.unit.c_str());
-    for (const auto& p : m.number_points) {
-      std::string labels;
-      for (const auto& a : p.attributes)
-        if (std::holds_alternative<std::string>(a.value)) labels += " " + a.key + "=" + std::get<std::string>(a.value);
-      if (p.is_double) std::printf("  %-32s %.3f%s\n", m.name.c_str(), p.as_double, labels.c_str());
-      else std::printf("  %-32s %lld%s\n", m.name.c_str(), static_cast<long long>(p.as_int), labels.c_str());
-    }
-  }
+  std::string text = "metrics:\n";
+  for (const auto& m : metrics)
+    if (!starts_with(m.name, "trail.")) trail::append_metric_values(m, text);
+  std::fputs(text.c_str(), stdout);
 }
 
 inline void print_stats(const trail::Stats& st) {
@@ -240,7 +174,7 @@ inline std::size_t orphan_count(const std::vector<trail::SpanData>& spans) {
 struct Outcome {
   std::vector<trail::SpanData> spans;
   std::vector<trail::MetricData> metrics;
-  Summary summary;
+  trail::Summary summary;
   Checks check;
 };
 
@@ -253,9 +187,9 @@ inline Outcome finish_run(const trail::InMemoryExporter& memory, const trail::Co
   Outcome out;
   out.spans = memory.spans();
   out.metrics = final_metrics(memory);
-  out.summary = summarize(out.spans);
+  out.summary = trail::summarize(out.spans);
   print_destination(config);
-  print_summary(out.summary);
+  trail::print_summary(out.summary);
   print_metrics(out.metrics);
   print_stats(st);
   out.check.expect(flushed, "flush delivered everything");

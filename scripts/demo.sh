@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds trail's demos (Release) and runs game_agents: 200 NPC agents, each a
 # session, for 120 frames. With OTEL_EXPORTER_OTLP_ENDPOINT set the traces go
-# to that collector; otherwise to trail-traces.jsonl in the current directory.
+# to that collector; otherwise to trail-traces.jsonl in the current directory,
+# and the run's timeline to trail-run.html: one file to open in a browser.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 bash "$root/scripts/deps.sh"
@@ -19,5 +20,8 @@ To see the traces in Jaeger (OTLP/HTTP on port 4318), see the README, or send a 
   OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 OTEL_METRICS_EXPORTER=none \\
     $root/build/demo/examples/game_agents
   then open http://localhost:16686 (service: game_agents)
+
+The whole run on a timeline, no server needed (open it in a browser):
+  $PWD/${TRAIL_HTML_FILE:-trail-run.html}
 MSG
 fi

@@ -12,7 +12,7 @@
 
 #include "support/recorded.hpp"
 
-using trail::test::find_attribute;
+using trail::find_attribute;
 using trail::test::find_span;
 using trail::test::recorded;
 

@@ -566,9 +566,9 @@ TEST_CASE("the console exporter renders a trace as an indented tree") {
   trail::ConsoleExporter::render(spans.data(), spans.size(), text);
   CHECK(text ==
         "trace 00000000000012340000000000005678\n"
-        "  root  2.500 ms\n"
-        "    child  2.500 ms\n"
-        "      grandchild  2.500 ms  ERROR: boom\n");
+        "  root  2.50 ms\n"
+        "    child  2.50 ms\n"
+        "      grandchild  2.50 ms  ERROR: boom\n");
 }
 
 TEST_CASE("OTEL_TRACES_EXPORTER=none exports nothing") {

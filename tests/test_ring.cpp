@@ -20,7 +20,7 @@
 using trail::detail::Record;
 using trail::detail::RecordType;
 using trail::detail::Ring;
-using trail::test::find_attribute;
+using trail::find_attribute;
 
 namespace {
 

@@ -467,6 +467,20 @@ TEST_CASE("OTEL_TRACES_EXPORTER / OTEL_METRICS_EXPORTER: comma-separated lists")
   CHECK(mixed.settings.traces_exporters == std::vector<ExporterKind>{ExporterKind::file});
 }
 
+TEST_CASE("OTEL_TRACES_EXPORTER takes html and perfetto; their files from TRAIL_HTML_FILE / TRAIL_PERFETTO_FILE") {
+  const auto d = parse({});
+  CHECK(d.settings.html_file == "trail-run.html");
+  CHECK(d.settings.perfetto_file == "trail-run.pftrace");
+  const auto p = parse({{"OTEL_TRACES_EXPORTER", "otlp,HTML, perfetto"},
+                        {"TRAIL_HTML_FILE", "/tmp/run.html"},
+                        {"TRAIL_PERFETTO_FILE", "run.pftrace"}});
+  CHECK(p.errors.empty());
+  CHECK(p.settings.traces_exporters ==
+        std::vector<ExporterKind>{ExporterKind::otlp, ExporterKind::html, ExporterKind::perfetto});
+  CHECK(p.settings.html_file == "/tmp/run.html");
+  CHECK(p.settings.perfetto_file == "run.pftrace");
+}
+
 TEST_CASE("file exporter paths") {
   const auto p = parse({{"TRAIL_TRACES_FILE", "/tmp/t.jsonl"}, {"TRAIL_METRICS_FILE", "m.jsonl"}});
   CHECK(p.settings.traces_file == "/tmp/t.jsonl");

@@ -12,6 +12,7 @@
 // parent had recorded but not yet exported stays the parent's to export.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -27,6 +28,8 @@
 #include "export/exporter.hpp"
 #include "export/file_exporter.hpp"
 #include "export/flusher.hpp"
+#include "export/html_exporter.hpp"
+#include "export/perfetto_exporter.hpp"
 #include "export/memory_exporter.hpp"
 #include "export/otlp_http_exporter.hpp"
 #include "export/settings.hpp"
@@ -92,10 +95,17 @@ inline FlusherOptions flusher_options(const Settings& s) {
   return o;
 }
 
+// Exporters that take both signals: one instance each, shared by the lists.
+struct SharedExporters {
+  std::shared_ptr<OtlpHttpExporter> otlp;
+  std::shared_ptr<HtmlExporter> html;
+  std::shared_ptr<PerfettoExporter> perfetto;
+};
+
 // The exporters that settings name for one signal.
 inline void add_configured_exporters(const std::vector<ExporterKind>& kinds, const Settings& s, bool traces,
-                                     std::shared_ptr<OtlpHttpExporter>& otlp,
-                                     std::vector<std::shared_ptr<Exporter>>& out) {
+                                     SharedExporters& shared, std::vector<std::shared_ptr<Exporter>>& out) {
+  auto& otlp = shared.otlp;
   for (ExporterKind kind : kinds) {
     switch (kind) {
       case ExporterKind::otlp:
@@ -114,6 +124,14 @@ inline void add_configured_exporters(const std::vector<ExporterKind>& kinds, con
         else report_config_error("file exporter: " + file->error());
         break;
       }
+      case ExporterKind::html:
+        if (shared.html == nullptr) shared.html = std::make_shared<HtmlExporter>(s.html_file);
+        out.push_back(shared.html);
+        break;
+      case ExporterKind::perfetto:
+        if (shared.perfetto == nullptr) shared.perfetto = std::make_shared<PerfettoExporter>(s.perfetto_file);
+        out.push_back(shared.perfetto);
+        break;
     }
   }
 }
@@ -170,11 +188,15 @@ inline bool init(const Config& config = Config()) {
   set_attribute_value_length_limit(s.attribute_value_length_limit);
   set_sampler(s.sampler, s.sampler_ratio);
 
-  std::shared_ptr<OtlpHttpExporter> otlp;
+  detail::SharedExporters shared;
   std::vector<std::shared_ptr<Exporter>> span_exporters;
   std::vector<std::shared_ptr<Exporter>> metric_exporters;
-  detail::add_configured_exporters(s.traces_exporters, s, true, otlp, span_exporters);
-  detail::add_configured_exporters(s.metrics_exporters, s, false, otlp, metric_exporters);
+  detail::add_configured_exporters(s.traces_exporters, s, true, shared, span_exporters);
+  detail::add_configured_exporters(s.metrics_exporters, s, false, shared, metric_exporters);
+  // The whole-run files show the run's metrics whatever OTEL_METRICS_EXPORTER says.
+  for (std::shared_ptr<Exporter> e : {std::shared_ptr<Exporter>(shared.html), std::shared_ptr<Exporter>(shared.perfetto)})
+    if (e && std::find(metric_exporters.begin(), metric_exporters.end(), e) == metric_exporters.end())
+      metric_exporters.push_back(e);
   for (const auto& e : config.exporters) {
     if (e == nullptr) continue;
     span_exporters.push_back(e);

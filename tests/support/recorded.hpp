@@ -26,9 +26,4 @@ inline const SpanData* find_span(const std::vector<SpanData>& spans, std::string
   return it == spans.end() ? nullptr : &*it;
 }
 
-inline const AttributeValue* find_attribute(const std::vector<Attribute>& attrs, std::string_view key) {
-  auto it = std::find_if(attrs.begin(), attrs.end(), [&](const Attribute& a) { return a.key == key; });
-  return it == attrs.end() ? nullptr : &it->value;
-}
-
 }  // namespace trail::test

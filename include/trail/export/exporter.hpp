@@ -72,6 +72,10 @@ class Exporter {
   virtual ExportResult export_spans(const SpanBatch& batch, const ExportDeadline& deadline) = 0;
   // Exporters that take no metrics keep this default.
   virtual ExportResult export_metrics(const MetricBatch&, const ExportDeadline&) { return {}; }
+  // Called after the spans and metrics of a trail::flush() were exported:
+  // exporters that hold data (a file written whole, trees waiting for their
+  // root) write it out here.
+  virtual ExportResult force_flush(const ExportDeadline&) { return {}; }
   // Last call, at shutdown; release resources here.
   virtual void shutdown() noexcept {}
 };

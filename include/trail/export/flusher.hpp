@@ -208,6 +208,7 @@ class Flusher {
         export_metrics();  // flush() reports on spans; metric failures are counted in stats()
         next_metrics = now + options_.metric_export_interval;
       }
+      if (flushing && !stopping) ok = force_flush_exporters() && ok;  // at stop, shutdown() writes out
 
       lock.lock();
       if (flushing) {
@@ -306,6 +307,25 @@ class Flusher {
       }
     }
     (ok ? metric_exports_ : metric_exports_failed_).fetch_add(1, std::memory_order_relaxed);
+    return ok;
+  }
+
+  // Each exporter once, also when it takes both spans and metrics.
+  bool force_flush_exporters() {
+    const ExportDeadline deadline(Clock::now() + options_.export_timeout, &hard_deadline_);
+    std::vector<Exporter*> seen;
+    bool ok = true;
+    for (const auto* list : {&span_exporters_, &metric_exporters_}) {
+      for (const auto& exporter : *list) {
+        if (std::find(seen.begin(), seen.end(), exporter.get()) != seen.end()) continue;
+        seen.push_back(exporter.get());
+        ExportResult r = guarded([&] { return exporter->force_flush(deadline); });
+        if (!r.ok()) {
+          ok = false;
+          report("flush failed: " + r.message);
+        }
+      }
+    }
     return ok;
   }
 

@@ -48,7 +48,7 @@ namespace trail {
 enum class CodeAttributes : std::uint8_t { full, relative, basename, off };
 
 // One entry of OTEL_TRACES_EXPORTER / OTEL_METRICS_EXPORTER ("none" = empty list).
-enum class ExporterKind : std::uint8_t { otlp, console, file };
+enum class ExporterKind : std::uint8_t { otlp, console, file, html, perfetto };
 
 // OTLP/HTTP body encoding (OTEL_EXPORTER_OTLP_PROTOCOL): http/json is trail's
 // default; http/protobuf is what some backends require.
@@ -93,6 +93,8 @@ struct Settings {
   std::vector<ExporterKind> metrics_exporters{ExporterKind::otlp};
   std::string traces_file = "trail-traces.jsonl";    // TRAIL_TRACES_FILE
   std::string metrics_file = "trail-metrics.jsonl";  // TRAIL_METRICS_FILE
+  std::string html_file = "trail-run.html";          // TRAIL_HTML_FILE: the timeline viewer
+  std::string perfetto_file = "trail-run.pftrace";   // TRAIL_PERFETTO_FILE
 
   // Batch span processor (OTEL_BSP_*); batch size <= queue size always holds.
   std::chrono::milliseconds bsp_schedule_delay{5000};
@@ -541,6 +543,8 @@ inline void read_exporters(EnvReader& env, const char* name, std::vector<Exporte
     if (ascii_iequals(entry, "otlp")) kind = ExporterKind::otlp;
     else if (ascii_iequals(entry, "console")) kind = ExporterKind::console;
     else if (ascii_iequals(entry, "file")) kind = ExporterKind::file;
+    else if (ascii_iequals(entry, "html")) kind = ExporterKind::html;
+    else if (ascii_iequals(entry, "perfetto")) kind = ExporterKind::perfetto;
     else if (ascii_iequals(entry, "none")) none = true;
     else problems += (problems.empty() ? "" : ", ") + envvar::quoted(entry);
     if (kind && std::find(list.begin(), list.end(), *kind) == list.end()) list.push_back(*kind);
@@ -548,7 +552,7 @@ inline void read_exporters(EnvReader& env, const char* name, std::vector<Exporte
   if (none && !list.empty()) problems += std::string(problems.empty() ? "" : ", ") + "\"none\" mixed with exporters";
   if (!problems.empty()) {
     const bool fallback = list.empty() && !none;  // nothing usable: the enum rule, ignore the setting
-    env.invalid(name, *v, "a comma-separated list of otlp, console, file or none",
+    env.invalid(name, *v, "a comma-separated list of otlp, console, file, html, perfetto or none",
                 fallback ? "using the default otlp" : "skipping " + problems);
     if (fallback) return;
   }
@@ -631,6 +635,8 @@ inline void read_all(EnvReader& env, Settings& s) {
   read_string(env, "TRAIL_TRACES_FILE", s.traces_file);
   read_string(env, "TRAIL_METRICS_FILE", s.metrics_file);
   read_code_attributes(env, s);
+  read_string(env, "TRAIL_HTML_FILE", s.html_file);
+  read_string(env, "TRAIL_PERFETTO_FILE", s.perfetto_file);
 
   read_int(env, "OTEL_BSP_SCHEDULE_DELAY", s.bsp_schedule_delay, IntKind::duration);
   read_int(env, "OTEL_BSP_EXPORT_TIMEOUT", s.bsp_export_timeout, IntKind::timeout);

@@ -2,8 +2,10 @@
 // the collector, owned, with times already in Unix nanoseconds.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -18,6 +20,13 @@ struct Attribute {
   std::string key;
   AttributeValue value;
 };
+
+// The value of `key` among `attributes`, or null.
+inline const AttributeValue* find_attribute(const std::vector<Attribute>& attributes, std::string_view key) {
+  for (const auto& a : attributes)
+    if (a.key == key) return &a.value;
+  return nullptr;
+}
 
 struct SpanEvent {
   std::string name;
@@ -42,6 +51,13 @@ struct SpanData {
   StatusCode status_code = StatusCode::unset;
   std::string status_message;
   std::uint32_t flags = 0;        // OTLP SpanFlags: W3C trace flags | HAS_IS_REMOTE | IS_REMOTE
+};
+
+// For unordered containers keyed by trace (ids are random: mixing suffices).
+struct TraceIdHash {
+  std::size_t operator()(const TraceId& t) const noexcept {
+    return static_cast<std::size_t>(t.hi ^ (t.lo * 0x9E3779B97F4A7C15ull));
+  }
 };
 
 // What identifies the producer of a batch (OTLP Resource + InstrumentationScope).
