@@ -77,6 +77,11 @@ check "$r" "r.metricCharts >= 5" "metric charts"
 c=$(hook "$run/converted.html")
 check "$c" "r.spans === $spans && r.sessions === 200 && r.lanes === 201" "trail-timeline: jsonl -> html keeps all $spans spans"
 
+# The converter is installed with the package.
+cmake --install "$build" --prefix "$run/prefix" >/dev/null
+"$run/prefix/bin/trail-timeline" --help | grep -q "usage: trail-timeline"
+echo "timeline: ok: trail-timeline is installed"
+
 # 3. The screenshot.
 chrome --hide-scrollbars --screenshot="$run/timeline.png" "file://$run/trail-run.html#shot" 2>/dev/null
 test -s "$run/timeline.png"
