@@ -7,7 +7,7 @@
 #   (c) with FetchContent from the release tarball of this source tree
 #   (d) as a Meson subproject of a project with its own tests/ and examples/
 #   (e) with pkg-config and a plain compiler line
-#   (f) from the .deb (dpkg -i, build, dpkg -r; needs root)
+#   (f) from the .deb (dpkg -i, build, run its trail-timeline, dpkg -r; needs root)
 # Every app runs, and its exported file must hold its 4 spans.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -140,10 +140,14 @@ else
   cmake -S "$dir" -B "$dir/build" -G Ninja
   cmake --build "$dir/build"
   run_app f "$dir/build/consumer"
+  # The tools come with the package: the timeline converter reads the app's file.
+  trail-timeline -o "$work/f.html" "$work/f.jsonl"
+  grep -q "consumer.work" "$work/f.html" || { echo "consumers: (f) trail-timeline's page lacks the app's spans"; exit 1; }
+  echo "consumers: (f) $(command -v trail-timeline) turned f.jsonl into f.html"
   echo "pkg-config --cflags --libs trail: $(pkg-config --cflags --libs trail)"
   dpkg -r libtrail-dev
   trap - EXIT
-  [ ! -e /usr/include/trail ] || { echo "consumers: (f) dpkg -r left /usr/include/trail"; exit 1; }
+  [ ! -e /usr/include/trail ] && [ ! -e /usr/bin/trail-timeline ] || { echo "consumers: (f) dpkg -r left trail files"; exit 1; }
 fi
 step done
 echo "consumers: all routes passed"
