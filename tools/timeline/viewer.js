@@ -180,7 +180,8 @@
         fill(lane.state === 'fail' ? '#e53935' : lane.state === 'success' ? '#43a047' : lane.session ? '#9e9e9e' : '#4d7cfe', 1);
         ctx.fillRect(0, top, 4, lane.h - LANE_GAP);
         fill('#1d2330', 1);
-        ctx.fillText(lane.label.slice(0, 30) + (lane.state ? ' \u00b7 ' + lane.state : ''), 8, top + ROW / 2);
+        const labelY = Math.min(Math.max(top, RULER), top + lane.h - LANE_GAP - ROW);  // stays in view while the lane does
+        ctx.fillText(lane.label.slice(0, 30) + (lane.state ? ' \u00b7 ' + lane.state : ''), 8, labelY + ROW / 2);
       }
       fill('#d5d9e0', 1); ctx.fillRect(0, top + lane.h - 1, W, 1);
     }

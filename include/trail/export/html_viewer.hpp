@@ -252,7 +252,8 @@ inline constexpr std::string_view viewer_tail[] = {
         fill(lane.state === 'fail' ? '#e53935' : lane.state === 'success' ? '#43a047' : lane.session ? '#9e9e9e' : '#4d7cfe', 1);
         ctx.fillRect(0, top, 4, lane.h - LANE_GAP);
         fill('#1d2330', 1);
-        ctx.fillText(lane.label.slice(0, 30) + (lane.state ? ' \u00b7 ' + lane.state : ''), 8, top + ROW / 2);
+        const labelY = Math.min(Math.max(top, RULER), top + lane.h - LANE_GAP - ROW);  // stays in view while the lane does
+        ctx.fillText(lane.label.slice(0, 30) + (lane.state ? ' \u00b7 ' + lane.state : ''), 8, labelY + ROW / 2);
       }
       fill('#d5d9e0', 1); ctx.fillRect(0, top + lane.h - 1, W, 1);
     }
@@ -364,10 +365,10 @@ inline constexpr std::string_view viewer_tail[] = {
   }
   $('details').addEventListener('click', (e) => { const t = e.target.closest('[data-span]'); if (t) reveal(+t.dataset.span); });
 
-  // ---- input --------------------------------------------------------------
+  // ---- input -------------------------------------------------------------)trail",
+    R"trail(-
   function zoom(factor, x) {
-    const t = tOf(x), span = Math.min(Math.max((view.t1 - view.t0) * factor, 50), endTime * 4 + )trail",
-    R"trail(1e6);
+    const t = tOf(x), span = Math.min(Math.max((view.t1 - view.t0) * factor, 50), endTime * 4 + 1e6);
     const f = (x - LABEL) / (W - LABEL);
     view.t0 = t - span * f; view.t1 = view.t0 + span;
     request();
@@ -510,12 +511,12 @@ inline constexpr std::string_view viewer_tail[] = {
   }
   for (const t of ['timeline', 'summary', 'metrics']) $('tab-' + t).addEventListener('click', () => tab(t));
   $('panel').addEventListener('click', (e) => {
-    const a = e.target.closest('[data-name]');
+    const a = e.target.closest('[data)trail",
+    R"trail(-name]');
     if (a) { $('search').value = a.dataset.name; search(a.dataset.name); tab('timeline'); }
   });
 
-  $('title').textC)trail",
-    R"trail(ontent = (D.resource['service.name'] || '') + ' \u00b7 ' + N + ' spans \u00b7 ' + sessionRoot.size + ' sessions \u00b7 ' + lanes.length + ' lanes';
+  $('title').textContent = (D.resource['service.name'] || '') + ' \u00b7 ' + N + ' spans \u00b7 ' + sessionRoot.size + ' sessions \u00b7 ' + lanes.length + ' lanes';
   resize();
   const loadMs = performance.now();
 
