@@ -586,7 +586,7 @@ TEST_CASE("OTEL_TRACES_EXPORTER=none exports nothing") {
   CHECK(trace_requests(server).empty());
 }
 
-TEST_CASE("an https endpoint gets a clear message at init, and export is off without a crash") {
+TEST_CASE("an https endpoint gets one clear line at init, which fails without a crash") {
   trail::Config config;
   config.settings.traces_exporters = {trail::ExporterKind::otlp};
   config.settings.metrics_exporters = {};
@@ -608,11 +608,12 @@ TEST_CASE("an https endpoint gets a clear message at init, and export is off wit
   message.resize(std::fread(message.data(), 1, message.size(), capture));
   std::fclose(capture);
 
-  CHECK(started);
+  CHECK_FALSE(started);  // no other exporter: nothing can work
+  CHECK(std::count(message.begin(), message.end(), '\n') == 1);
   CHECK(message.find("https") != std::string::npos);
   CHECK(message.find("plain HTTP") != std::string::npos);
-  record_spans(2);
-  trail::flush(2s);
+  CHECK_FALSE(trail::is_enabled());
+  trail::set_enabled(true);
   trail::shutdown();
 }
 
@@ -672,4 +673,181 @@ TEST_CASE("metrics reach POST /v1/metrics as a cumulative ExportMetricsServiceRe
   CHECK(hp.at("bucketCounts") == json::array({"0", "1", "1"}));
   CHECK(hp.at("explicitBounds") == json::array({5.0, 10.0}));
   CHECK(recorded.is_object());  // trail's own health rides along
+}
+
+namespace {
+
+// stderr of f(), captured through a temporary file.
+template <class F>
+std::string capture_stderr(F&& f) {
+  std::fflush(stderr);
+  std::FILE* capture = std::tmpfile();
+  REQUIRE(capture != nullptr);
+  const int saved = ::dup(2);
+  ::dup2(::fileno(capture), 2);
+  f();
+  std::fflush(stderr);
+  ::dup2(saved, 2);
+  ::close(saved);
+  std::string text(1 << 16, '\0');
+  std::rewind(capture);
+  text.resize(std::fread(text.data(), 1, text.size(), capture));
+  std::fclose(capture);
+  return text;
+}
+
+std::vector<trail::SpanData> big_spans(int n, std::size_t value_bytes) {
+  std::vector<trail::SpanData> spans(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    auto& s = spans[static_cast<std::size_t>(i)];
+    s.trace_id = trail::TraceId{1, static_cast<std::uint64_t>(i + 1)};
+    s.span_id = trail::SpanId{static_cast<std::uint64_t>(i + 1)};
+    s.name = "big";
+    s.start_time_unix_nano = s.end_time_unix_nano = 1;
+    s.attributes.push_back({"payload", std::string(value_bytes, 'x')});
+    s.attributes.push_back({"small", std::string("kept")});
+  }
+  return spans;
+}
+
+trail::ExportDeadline in(std::chrono::milliseconds d) { return trail::ExportDeadline(std::chrono::steady_clock::now() + d); }
+
+}  // namespace
+
+TEST_CASE("requests stay under the byte limit: a large batch is split, a single huge span has its longest value cut") {
+  HttpTestServer server;
+  REQUIRE(server.ok());
+  trail::OtlpHttpOptions o;
+  o.traces_endpoint = server.url("/v1/traces");
+  o.metrics_endpoint = server.url("/v1/metrics");
+  o.max_request_bytes = 1 << 20;
+  trail::OtlpHttpExporter exporter(o);
+  const trail::Resource resource;
+  const trail::InstrumentationScope scope;
+
+  const auto spans = big_spans(20, 200 * 1024);  // about 4 MB as one request
+  const auto r = exporter.export_spans(trail::SpanBatch{resource, scope, spans.data(), spans.size()}, in(5s));
+  CHECK(r.ok());
+  CHECK(r.rejected + r.failed == 0);
+  std::size_t arrived = 0;
+  for (const Request& req : trace_requests(server)) {
+    CHECK(req.body.size() <= o.max_request_bytes);
+    arrived += span_count(req);
+  }
+  CHECK(arrived == 20);
+  CHECK(trace_requests(server).size() >= 4);
+
+  const auto huge = big_spans(1, 3 << 20);
+  std::string err;
+  err = capture_stderr([&] {
+    CHECK(exporter.export_spans(trail::SpanBatch{resource, scope, huge.data(), 1}, in(5s)).ok());
+  });
+  CHECK(exporter.values_cut() == 1);
+  CHECK(err.find("cut 1 value") != std::string::npos);
+  const Request last = trace_requests(server).back();
+  CHECK(last.body.size() <= o.max_request_bytes);
+  const json span = json::parse(last.body)["resourceSpans"][0]["scopeSpans"][0]["spans"][0];
+  CHECK(attribute(span, "small") == json{{"stringValue", "kept"}});
+  CHECK(attribute(span, "payload")["stringValue"].get<std::string>().size() < (1u << 20));
+}
+
+TEST_CASE("stderr stays clean: response bodies escaped and bounded, no URL userinfo or query, errorMessage kept") {
+  HttpTestServer server([](const Request& req) {
+    if (req.target.rfind("/v1/traces", 0) == 0)
+      return Reply::with_status(400, "\x1b[2J\ntrail: forged line\n" + std::string(5000, 'A'));
+    return Reply::ok("{}");
+  });
+  REQUIRE(server.ok());
+  trail::OtlpHttpOptions o;
+  o.traces_endpoint = server.url("/v1/traces");
+  o.metrics_endpoint = server.url("/v1/metrics");
+  trail::OtlpHttpExporter exporter(o);
+  const trail::Resource resource;
+  const trail::InstrumentationScope scope;
+  const auto spans = big_spans(1, 10);
+  const auto r = exporter.export_spans(trail::SpanBatch{resource, scope, spans.data(), 1}, in(5s));
+  CHECK(r.status == trail::ExportResult::Status::rejected);
+  CHECK(r.message.find('\x1b') == std::string::npos);
+  CHECK(r.message.find('\n') == std::string::npos);
+  CHECK(r.message.find("\\x1b") != std::string::npos);
+  CHECK(r.message.size() < 400);
+  CHECK(exporter.attempts() == 1);  // not retryable
+
+  for (const char* endpoint : {"https://user:hunter2@example.com/v1/traces?api_key=SECRETKEY",
+                               "http://user:hunter2@example.com/v1/traces", "https://example.com/v1/traces?api_key=SECRETKEY"}) {
+    trail::OtlpHttpOptions bad;
+    bad.traces_endpoint = endpoint;
+    const trail::OtlpHttpExporter e(bad);
+    CAPTURE(e.error());
+    CHECK_FALSE(e.error().empty());
+    CHECK(e.error().find("hunter2") == std::string::npos);
+    CHECK(e.error().find("SECRETKEY") == std::string::npos);
+  }
+
+  trail::OtlpHttpOptions query;
+  query.traces_endpoint = closed_endpoint() + "?api_key=SECRETKEY";
+  query.initial_backoff = 10ms;
+  trail::OtlpHttpExporter refused(query);
+  const std::string err = capture_stderr([&] {
+    refused.export_spans(trail::SpanBatch{resource, scope, spans.data(), 1}, in(300ms));
+  });
+  CHECK(err.find("cannot export to http://127.0.0.1:") != std::string::npos);
+  CHECK(err.find("SECRETKEY") == std::string::npos);
+}
+
+TEST_CASE("permanent errors are not retried: a header with CR/LF set through Config, a 404") {
+  HttpTestServer server([](const Request&) { return Reply::with_status(404, "no such path"); });
+  REQUIRE(server.ok());
+  trail::OtlpHttpOptions o;
+  o.traces_endpoint = server.url("/v1/traces");
+  o.metrics_endpoint = server.url("/v1/metrics");
+  o.traces_headers = {{"X-Api-Key", "abc\r\nX-Injected: 1"}};
+  trail::OtlpHttpExporter injected(o);
+  CHECK(injected.error().find("X-Api-Key") != std::string::npos);
+  CHECK(injected.error().find("abc") == std::string::npos);  // values are secrets
+  const trail::Resource resource;
+  const trail::InstrumentationScope scope;
+  const auto spans = big_spans(1, 10);
+  const auto before = std::chrono::steady_clock::now();
+  CHECK_FALSE(injected.export_spans(trail::SpanBatch{resource, scope, spans.data(), 1}, in(3s)).ok());
+  CHECK(std::chrono::steady_clock::now() - before < 1s);
+  CHECK(server.request_count() == 0);
+
+  o.traces_headers.clear();
+  trail::OtlpHttpExporter plain(o);
+  CHECK(plain.export_spans(trail::SpanBatch{resource, scope, spans.data(), 1}, in(3s)).status ==
+        trail::ExportResult::Status::rejected);
+  CHECK(plain.attempts() == 1);
+}
+
+TEST_CASE("the receiver's partialSuccess errorMessage reaches the log line") {
+  HttpTestServer server([](const Request&) {
+    return Reply::ok(R"({"partialSuccess":{"rejectedSpans":"1","errorMessage":"span 7 had no name"}})");
+  });
+  REQUIRE(server.ok());
+  Running running(otlp_config(server));
+  record_spans(2);
+  const std::string err = capture_stderr([] { trail::flush(5s); });
+  CHECK(err.find("span 7 had no name") != std::string::npos);
+}
+
+TEST_CASE("nothing listening with default timeouts: the first failure is reported at once, shutdown is quick") {
+  trail::Config config;
+  config.settings.traces_exporters = {trail::ExporterKind::otlp};
+  config.settings.metrics_exporters = {trail::ExporterKind::otlp};
+  config.settings.traces_endpoint = closed_endpoint();
+  config.settings.metrics_endpoint = config.settings.traces_endpoint;
+  REQUIRE(trail::init(config));  // export timeout 30 s, request timeout 10 s: the defaults
+  record_spans(5);
+  std::string err = capture_stderr([] { CHECK_FALSE(trail::flush(1500ms)); });
+  CHECK(err.find("cannot export to http://127.0.0.1:") != std::string::npos);
+  CHECK(err.find("OTEL_EXPORTER_OTLP_ENDPOINT") != std::string::npos);
+  CHECK(std::count(err.begin(), err.end(), '\n') == 1);
+  const auto before = std::chrono::steady_clock::now();
+  err = capture_stderr([] { trail::shutdown(); });
+  CHECK(std::chrono::steady_clock::now() - before < 3s);  // was the whole 30 s retry schedule
+  const auto s = trail::stats();
+  CHECK(s.spans_recorded == 5);
+  CHECK(s.spans_dropped_export_failed == 5);
+  CHECK(s.spans_recorded == s.spans_exported + s.spans_dropped() + s.spans_pending);
 }

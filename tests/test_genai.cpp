@@ -311,3 +311,25 @@ TEST_CASE("a moved LLM call records its duration once") {
   REQUIRE(p != nullptr);
   CHECK(p->count == 1);
 }
+
+TEST_CASE("an LLM call ended by record_error and end() carries error.type on its duration, as fail() does") {
+  {
+    genai::LlmCall call(genai::Operation::chat, "record-error-provider", "model-r");
+    genai::record_error(call, "rate_limited", "429 from the provider");
+    call.end();
+  }
+  {
+    genai::ScopedLlmCall scoped(genai::Operation::chat, "record-error-provider", "model-s");
+    genai::record_error(scoped, {}, "no reason given");
+  }
+  recorded();
+  const auto durations = histogram_points("gen_ai.client.operation.duration");
+  const auto* async_point = point_with(durations, "gen_ai.request.model", "model-r");
+  const auto* scoped_point = point_with(durations, "gen_ai.request.model", "model-s");
+  REQUIRE(async_point != nullptr);
+  REQUIRE(scoped_point != nullptr);
+  REQUIRE(find_attribute(async_point->attributes, "error.type") != nullptr);
+  CHECK(std::get<std::string>(*find_attribute(async_point->attributes, "error.type")) == "rate_limited");
+  REQUIRE(find_attribute(scoped_point->attributes, "error.type") != nullptr);
+  CHECK(std::get<std::string>(*find_attribute(scoped_point->attributes, "error.type")) == "_OTHER");
+}

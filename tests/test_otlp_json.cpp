@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 #include <trail/export/otlp_json.hpp>
+#include <trail/export/otlp_json_metrics.hpp>
 
 using nlohmann::json;
 using trail::detail::append_json_double;
@@ -492,4 +493,51 @@ TEST_CASE("partialSuccess of a response body: counts, messages, and bodies that 
   CHECK(rejected_count("NOT JSON", "rejectedSpans", message) == 0);
   CHECK(rejected_count("", "rejectedSpans", message) == 0);
   CHECK(message.empty());
+
+TEST_CASE("items a receiver rejects the whole request for are left out and counted, never sent") {
+  trail::SpanData span;
+  span.trace_id = trail::TraceId{1, 2};
+  span.span_id = trail::SpanId{3};
+  span.name = "repaired";
+  span.attributes.push_back({"", std::string("empty key")});
+  span.attributes.push_back({"a\xff", std::string("first")});
+  span.attributes.push_back({"a\xfe", std::string("same key after UTF-8 repair")});
+  span.attributes.push_back({"ok", std::int64_t{1}});
+  span.events.resize(2);
+  span.events[0].name = "";  // no name: rejected by receivers
+  span.events[1].name = "named";
+  span.events[1].attributes.push_back({"", true});
+  trail::Resource resource;
+  resource.attributes.push_back({"service.name", std::string("svc")});
+  resource.attributes.push_back({"", std::string("bad entry")});
+  resource.attributes.push_back({"service.name", std::string("repeated")});
+
+  const auto body = nlohmann::json::parse(trail::to_otlp_json(resource, trail::InstrumentationScope{}, {span}));
+  const auto& res = body["resourceSpans"][0]["resource"];
+  REQUIRE(res["attributes"].size() == 1);
+  CHECK(res["attributes"][0]["value"]["stringValue"] == "svc");
+  CHECK(res["droppedAttributesCount"] == 2);
+  const auto& s = body["resourceSpans"][0]["scopeSpans"][0]["spans"][0];
+  REQUIRE(s["attributes"].size() == 2);
+  CHECK(s["attributes"][0]["key"] == "a\xEF\xBF\xBD");
+  CHECK(s["attributes"][0]["value"]["stringValue"] == "first");
+  CHECK(s["attributes"][1]["key"] == "ok");
+  CHECK(s["droppedAttributesCount"] == 2);
+  REQUIRE(s["events"].size() == 1);
+  CHECK(s["events"][0]["name"] == "named");
+  CHECK(s["events"][0]["droppedAttributesCount"] == 1);
+  CHECK(s["droppedEventsCount"] == 1);
+
+  std::vector<trail::MetricData> metrics(1);
+  metrics[0].name = "m";
+  metrics[0].type = trail::MetricType::gauge;
+  metrics[0].number_points.resize(1);
+  metrics[0].number_points[0].attributes.push_back({"", std::string("x")});
+  metrics[0].number_points[0].attributes.push_back({"k", std::string("v")});
+  std::string out;
+  trail::write_metrics_request(out, resource, trail::InstrumentationScope{}, metrics);
+  const auto m = nlohmann::json::parse(out);
+  const auto& point = m["resourceMetrics"][0]["scopeMetrics"][0]["metrics"][0]["gauge"]["dataPoints"][0];
+  REQUIRE(point["attributes"].size() == 1);
+  CHECK(point["attributes"][0]["key"] == "k");
 }

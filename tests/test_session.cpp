@@ -268,3 +268,26 @@ TEST_CASE("a span of a session captured on one thread parents work on another") 
   CHECK(job->trace_id == session.id());
   CHECK(job->parent_span_id == scheduled.span_id);
 }
+
+TEST_CASE("shutdown ending sessions never touches one its owner freed after seeing it ended") {
+  // Owners delete their session the moment it reads as ended; the registry
+  // must be done with it by then (ASan: use after free, TSan: race).
+  recorded();
+  constexpr int threads = 4, rounds = 200;
+  std::atomic<int> running{threads};
+  std::vector<std::thread> owners;
+  for (int t = 0; t < threads; ++t) {
+    owners.emplace_back([&] {
+      for (int i = 0; i < rounds; ++i) {
+        auto session = std::make_unique<trail::Session>("raced");
+        while (session->is_open()) std::this_thread::yield();
+        session.reset();
+      }
+      --running;
+    });
+  }
+  while (running.load() > 0) trail::detail::end_open_sessions();
+  for (auto& t : owners) t.join();
+  CHECK(trail::detail::g_sessions.head == nullptr);
+  recorded();
+}

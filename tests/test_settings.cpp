@@ -170,13 +170,28 @@ TEST_CASE("integers and durations: valid values") {
 TEST_CASE("a timeout of 0 means no limit; a duration of 0 is just 0") {
   const auto p = parse({{"OTEL_EXPORTER_OTLP_TIMEOUT", "0"},
                         {"OTEL_BSP_EXPORT_TIMEOUT", "0"},
-                        {"OTEL_METRIC_EXPORT_TIMEOUT", "0"},
-                        {"OTEL_BSP_SCHEDULE_DELAY", "0"}});
+                        {"OTEL_METRIC_EXPORT_TIMEOUT", "0"}});
   CHECK(p.errors.empty());
   CHECK(p.settings.traces_timeout == Settings::indefinite);
   CHECK(p.settings.bsp_export_timeout == Settings::indefinite);
   CHECK(p.settings.metric_export_timeout == Settings::indefinite);
-  CHECK(p.settings.bsp_schedule_delay == 0ms);
+}
+
+TEST_CASE("sizes and intervals that would exhaust memory or spin the flusher are clamped, one line each") {
+  const auto p = parse({{"OTEL_BSP_MAX_QUEUE_SIZE", "2147483647"},
+                        {"OTEL_METRIC_EXPORT_INTERVAL", "0"},
+                        {"OTEL_BSP_SCHEDULE_DELAY", "0"}});
+  REQUIRE(p.errors.size() == 3);
+  for (const auto& e : p.errors) {
+    CHECK(contains(e, "trail: "));
+    CHECK(e.find('\n') == std::string::npos);
+  }
+  CHECK(contains(p.errors[0], "OTEL_BSP_MAX_QUEUE_SIZE 2147483647"));
+  CHECK(p.settings.bsp_max_queue_size == (1u << 20));
+  CHECK(p.settings.bsp_max_export_batch_size == 512);
+  CHECK(p.settings.bsp_schedule_delay == 10ms);
+  CHECK(p.settings.metric_export_interval == 100ms);
+  CHECK(parse({{"OTEL_BSP_MAX_QUEUE_SIZE", "1048576"}}).errors.empty());
 }
 
 TEST_CASE("integers: junk, signs, fractions and overflow are rejected, the default stays") {
@@ -479,6 +494,18 @@ TEST_CASE("OTEL_TRACES_EXPORTER takes html and perfetto; their files from TRAIL_
         std::vector<ExporterKind>{ExporterKind::otlp, ExporterKind::html, ExporterKind::perfetto});
   CHECK(p.settings.html_file == "/tmp/run.html");
   CHECK(p.settings.perfetto_file == "run.pftrace");
+}
+
+TEST_CASE("metrics follow an explicit traces choice of console, file or none unless OTEL_METRICS_EXPORTER is set") {
+  using List = std::vector<ExporterKind>;
+  CHECK(parse({{"OTEL_TRACES_EXPORTER", "console"}}).settings.metrics_exporters == List{ExporterKind::console});
+  CHECK(parse({{"OTEL_TRACES_EXPORTER", "file"}}).settings.metrics_exporters == List{ExporterKind::file});
+  CHECK(parse({{"OTEL_TRACES_EXPORTER", "none"}}).settings.metrics_exporters.empty());
+  // With otlp among the traces exporters, or metrics named explicitly, metrics keep their own choice.
+  CHECK(parse({{"OTEL_TRACES_EXPORTER", "otlp,console"}}).settings.metrics_exporters == List{ExporterKind::otlp});
+  CHECK(parse({{"OTEL_TRACES_EXPORTER", "console"}, {"OTEL_METRICS_EXPORTER", "otlp"}}).settings.metrics_exporters ==
+        List{ExporterKind::otlp});
+  CHECK(parse({}).settings.metrics_exporters == List{ExporterKind::otlp});
 }
 
 TEST_CASE("file exporter paths") {

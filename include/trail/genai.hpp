@@ -163,15 +163,26 @@ class BasicLlmCall : public Base {
   // event), error.type on the duration metric, and the call ends.
   void fail(std::string_view error_type, std::string_view message) noexcept {
     record_error(*this, error_type, message);
-    error_type_ = trail::detail::JoinedName<64>(detail::error_type_or_other(error_type), {});
     end_call();
+  }
+
+  // Ends an async call now (as finish() and fail() do), recording its duration.
+  template <class B = Base, class = std::enable_if_t<std::is_same_v<B, AsyncSpan>>>
+  void end() noexcept {
+    end_call();
+  }
+
+  // error.type for the duration metric; record_error(call, ...) sets it, so
+  // that it and fail() agree.
+  void set_error_type(std::string_view error_type) noexcept {
+    error_type_ = trail::detail::JoinedName<64>(detail::error_type_or_other(error_type), {});
   }
 
  private:
   void end_call() noexcept {
     if constexpr (std::is_same_v<Base, AsyncSpan>) {
       record_duration();
-      this->end();
+      Base::end();
     }
   }
 
@@ -275,6 +286,14 @@ inline void record_error(SpanBase& span, std::string_view type, std::string_view
   if (!type.empty()) event.set("exception.type", type);
   if (!message.empty()) event.set("exception.message", message);
   if (!stacktrace.empty()) event.set("exception.stacktrace", stacktrace);
+}
+
+// On an LLM call, error.type also goes to gen_ai.client.operation.duration.
+template <class Base>
+void record_error(BasicLlmCall<Base>& call, std::string_view type, std::string_view message,
+                  std::string_view stacktrace = {}) noexcept {
+  record_error(static_cast<SpanBase&>(call), type, message, stacktrace);
+  call.set_error_type(type);
 }
 
 }  // namespace trail::genai

@@ -103,6 +103,17 @@ class Ring {
 
   void release(std::uint64_t pos) noexcept { head_.store(pos, std::memory_order_release); }
 
+  // Span end records the consumer has read: recorded - consumed are still in
+  // the ring (count_span comes before the commit, so never negative).
+  void count_consumed() noexcept { bump(spans_consumed_); }
+  std::uint64_t spans_consumed() const noexcept { return spans_consumed_.load(std::memory_order_relaxed); }
+
+  // In a forked child, where no producer runs: everything counts as read.
+  void skip_all() noexcept {
+    release(write_position());
+    spans_consumed_.store(spans_recorded(), std::memory_order_relaxed);
+  }
+
   bool owner_alive() const noexcept { return owner_alive_.load(std::memory_order_acquire); }
   std::uint64_t thread_id() const noexcept { return thread_id_; }
   std::uint32_t capacity() const noexcept { return capacity_; }
@@ -112,6 +123,8 @@ class Ring {
 
   // Registry link: set before publication, then changed by the consumer only.
   Ring* next = nullptr;
+  // Consumer only: the write position a flush must read past.
+  std::uint64_t flush_target = 0;
 
  private:
   Ring(Record* records, std::uint32_t capacity, std::uint64_t thread_id) noexcept
@@ -140,6 +153,7 @@ class Ring {
 
   // Consumer's line.
   alignas(64) std::atomic<std::uint64_t> head_{0};
+  std::atomic<std::uint64_t> spans_consumed_{0};
 
   alignas(64) std::atomic<bool> owner_alive_{true};
   const std::uint64_t thread_id_;

@@ -56,6 +56,10 @@ struct Runtime {
   std::shared_ptr<Flusher> flusher;
   Stats last_stats;  // of the flusher shutdown() stopped, so stats() still tells
   bool hooks_installed = false;
+  bool shutting_down = false;  // init() waits for shutdown() to finish
+  // Flushers whose thread shutdown() had to detach: closed, kept alive (and
+  // reachable, so that leak checkers stay quiet) for their thread.
+  std::vector<std::shared_ptr<Flusher>> abandoned;
 };
 
 inline Runtime*& runtime_instance() {
@@ -79,6 +83,7 @@ inline OtlpHttpOptions otlp_options(const Settings& s) {
   o.metrics_protocol = s.metrics_protocol;
   o.traces_compression = s.traces_compression;
   o.metrics_compression = s.metrics_compression;
+  o.max_request_bytes = s.otlp_max_request_bytes;
   return o;
 }
 
@@ -102,16 +107,17 @@ struct SharedExporters {
   std::shared_ptr<PerfettoExporter> perfetto;
 };
 
-// The exporters that settings name for one signal.
+// The exporters that settings name for one signal; why one cannot work goes to `problems`.
 inline void add_configured_exporters(const std::vector<ExporterKind>& kinds, const Settings& s, bool traces,
-                                     SharedExporters& shared, std::vector<std::shared_ptr<Exporter>>& out) {
+                                     SharedExporters& shared, std::vector<std::shared_ptr<Exporter>>& out,
+                                     std::vector<std::string>& problems) {
   auto& otlp = shared.otlp;
   for (ExporterKind kind : kinds) {
     switch (kind) {
       case ExporterKind::otlp:
         if (otlp == nullptr) {
           otlp = std::make_shared<OtlpHttpExporter>(otlp_options(s));
-          if (!otlp->error().empty()) report_config_error(otlp->error() + "; OTLP export is off");
+          if (!otlp->error().empty()) problems.push_back(otlp->error());
         }
         if (otlp->error().empty()) out.push_back(otlp);
         break;
@@ -121,7 +127,7 @@ inline void add_configured_exporters(const std::vector<ExporterKind>& kinds, con
       case ExporterKind::file: {
         auto file = std::make_shared<FileExporter>(traces ? s.traces_file : s.metrics_file);
         if (file->is_open()) out.push_back(std::move(file));
-        else report_config_error("file exporter: " + file->error());
+        else problems.push_back("file exporter: " + file->error());
         break;
       }
       case ExporterKind::html:
@@ -137,14 +143,21 @@ inline void add_configured_exporters(const std::vector<ExporterKind>& kinds, con
 }
 
 // In a forked child: drop the parent's flusher (its thread is not here) and
-// what the parent recorded, and stop recording until init() is called again.
+// what the parent recorded, draw new ids, and stop recording until init()
+// is called again.
 inline void after_fork_in_child() noexcept {
   set_enabled(false);
-  runtime_instance() = new Runtime();  // the parent's mutexes may be held: leave them
+  // The parent's mutexes may be held (its flusher was running): leave them.
+  runtime_instance() = new Runtime();
+  ConsumerState* consumers = new ConsumerState();
+  consumers->retired = consumer_state()->retired;
+  consumer_state() = consumers;
   for (Ring* r = g_state.rings.load(std::memory_order_acquire); r != nullptr; r = r->next) {
-    r->release(r->write_position());
+    r->skip_all();
     if (r != t_state.ring) r->mark_owner_exited();
   }
+  // The only thread here; its generator state is a copy of the parent's.
+  if (t_state.ring != nullptr) seed_ids(t_state);
 }
 
 }  // namespace detail
@@ -153,33 +166,50 @@ inline void after_fork_in_child() noexcept {
 // what was recorded (within the export timeout) and joins the flusher.
 // Idempotent; also runs at process exit.
 inline void shutdown() noexcept {
+  detail::Runtime& rt = *detail::runtime_instance();
   std::shared_ptr<detail::Flusher> flusher;
   {
-    std::lock_guard<std::mutex> lock(detail::runtime_instance()->mutex);
-    flusher = std::move(detail::runtime_instance()->flusher);
+    std::lock_guard<std::mutex> lock(rt.mutex);
+    flusher = std::move(rt.flusher);
+    if (!flusher) return;
+    rt.shutting_down = true;
   }
-  if (!flusher) return;
   // Sessions still open end as indeterminate and go out with the last flush.
   detail::end_open_sessions();
   const bool stopped = flusher->stop();
-  {
-    std::lock_guard<std::mutex> lock(detail::runtime_instance()->mutex);
-    detail::runtime_instance()->last_stats = flusher->stats();
+  // Whatever the flusher left (its thread may be stuck): counted, and fenced off.
+  const Stats final_stats = flusher->close();
+  std::lock_guard<std::mutex> lock(rt.mutex);
+  rt.last_stats = final_stats;
+  rt.shutting_down = false;
+  try {
+    if (!stopped) rt.abandoned.push_back(std::move(flusher));  // must outlive its detached thread
+  } catch (...) {
+    new std::shared_ptr<detail::Flusher>(std::move(flusher));  // out of memory: leak it rather than destroy it
   }
-  // A flusher whose thread had to be detached must outlive it: leak it.
-  if (!stopped) new std::shared_ptr<detail::Flusher>(std::move(flusher));
 }
 
 // Starts the flusher with `config`. False (with a message) when the SDK is
-// disabled or trail is already running.
+// disabled, trail is already running or still shutting down, or no
+// configured exporter can work (recording is then off).
 inline bool init(const Config& config = Config()) {
   detail::Runtime& rt = *detail::runtime_instance();
   std::lock_guard<std::mutex> lock(rt.mutex);
-  if (rt.flusher) {
-    detail::report_config_error("init() called while already running; call trail::shutdown() first");
+  detail::g_state.init_called.store(true, std::memory_order_relaxed);
+  if (rt.flusher || rt.shutting_down) {
+    detail::report_config_error(rt.flusher ? "init() called while already running; call trail::shutdown() first"
+                                           : "init() called while shutdown() is still running; try again after it");
     return false;
   }
-  const Settings& s = config.settings;
+  Settings s = config.settings;
+  detail::ErrorSink out_of_range;
+  detail::clamp_settings(s, out_of_range);  // a Config may hold anything
+  for (const auto& line : out_of_range) std::fprintf(stderr, "%s\n", line.c_str());
+  std::string resource_json;  // the exporters leave such attributes out; say so once
+  if (const std::uint32_t left_out = detail::write_resource(resource_json, Resource{s.resource}))
+    detail::report_config_error(std::to_string(left_out) +
+                                " resource attribute(s) with an empty or repeated key (after UTF-8 repair) are left "
+                                "out of every export; check OTEL_RESOURCE_ATTRIBUTES");
   if (s.sdk_disabled) {
     set_enabled(false);
     return false;
@@ -191,8 +221,9 @@ inline bool init(const Config& config = Config()) {
   detail::SharedExporters shared;
   std::vector<std::shared_ptr<Exporter>> span_exporters;
   std::vector<std::shared_ptr<Exporter>> metric_exporters;
-  detail::add_configured_exporters(s.traces_exporters, s, true, shared, span_exporters);
-  detail::add_configured_exporters(s.metrics_exporters, s, false, shared, metric_exporters);
+  std::vector<std::string> problems;
+  detail::add_configured_exporters(s.traces_exporters, s, true, shared, span_exporters, problems);
+  detail::add_configured_exporters(s.metrics_exporters, s, false, shared, metric_exporters, problems);
   // The whole-run files show the run's metrics whatever OTEL_METRICS_EXPORTER says.
   for (std::shared_ptr<Exporter> e : {std::shared_ptr<Exporter>(shared.html), std::shared_ptr<Exporter>(shared.perfetto)})
     if (e && std::find(metric_exporters.begin(), metric_exporters.end(), e) == metric_exporters.end())
@@ -202,6 +233,15 @@ inline bool init(const Config& config = Config()) {
     span_exporters.push_back(e);
     metric_exporters.push_back(e);
   }
+  if (span_exporters.empty() && metric_exporters.empty() && !problems.empty()) {
+    // Exporters were asked for and none can work: say why, in one line, and record nothing.
+    std::string line = "not started, no exporter can work: ";
+    for (std::size_t i = 0; i < problems.size(); ++i) line += (i ? "; " : "") + problems[i];
+    detail::report_config_error(line);
+    set_enabled(false);
+    return false;
+  }
+  for (const auto& problem : problems) detail::report_config_error(problem + "; that exporter is off");
 
   rt.flusher = std::make_shared<detail::Flusher>(detail::flusher_options(s), Resource{s.resource}, config.scope,
                                                  std::move(span_exporters), std::move(metric_exporters));
@@ -227,6 +267,7 @@ inline bool flush(std::chrono::milliseconds timeout = std::chrono::milliseconds(
 
 // Spans recorded, exported and dropped by reason, since init; after
 // shutdown(), the final counts of that run (zeros before the first init).
+// recorded == exported + dropped() + pending, always (see Stats).
 inline Stats stats() {
   std::shared_ptr<detail::Flusher> flusher;
   {

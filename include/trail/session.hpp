@@ -257,11 +257,15 @@ class Session {
 
 namespace detail {
 
+// Unlinks before finishing: once `ended` is published the owner may free the
+// session, so the store in finish() is the last touch. An owner that ended
+// it first is still waiting for this lock to unlink it, so it is alive.
 inline void end_open_sessions() noexcept {
   g_sessions.lock();
   while (Session* s = g_sessions.head) {
-    if (s->acquire()) s->finish(EndState::indeterminate, {});
+    const bool ours = s->acquire();
     s->unlink();
+    if (ours) s->finish(EndState::indeterminate, {});
   }
   g_sessions.unlock();
 }

@@ -209,8 +209,8 @@ TRAIL_FORCE_INLINE void end_span(SpanState& s) noexcept {
   r.span.trace_lo = s.ctx.trace_id.lo;
   r.span.start = s.start;
   r.span.end = end;
+  ring.count_span();  // before the commit: the consumer never reads more spans than were counted
   ring.commit(pos + 1);
-  ring.count_span();
 }
 
 }  // namespace detail

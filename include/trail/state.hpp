@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 
 #include "clock.hpp"
@@ -31,6 +32,8 @@ struct GlobalState {
   // OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT, applied as strings are copied.
   std::atomic<std::uint32_t> value_length_limit{UINT32_MAX};
   std::atomic<std::uint64_t> thread_counter{0};
+  // trail::init() was called at least once (for the exit-time hint).
+  std::atomic<bool> init_called{false};
 };
 
 inline GlobalState g_state;
@@ -84,6 +87,29 @@ inline void register_ring(Ring* ring) noexcept {
   while (!g_state.rings.compare_exchange_weak(head, ring, std::memory_order_release, std::memory_order_relaxed));
 }
 
+// Fresh entropy for a thread's id generator (also in a forked child, whose
+// copy of the parent's state would repeat the parent's ids).
+inline void seed_ids(ThreadState& ts) noexcept {
+  std::uint64_t entropy = 0;
+  if (!platform::random_bytes(&entropy, sizeof entropy)) entropy = 0;
+  entropy ^= ticks() ^ monotonic_ns() ^ reinterpret_cast<std::uintptr_t>(&ts) ^
+             (g_state.thread_counter.fetch_add(1, std::memory_order_relaxed) * 0x9e3779b97f4a7c15ull);
+  ts.ids.seed(entropy);
+}
+
+// At exit: spans recorded while trail::init() was never called went nowhere.
+inline void forgotten_init_hint() noexcept {
+  if (g_state.init_called.load(std::memory_order_relaxed)) return;
+  std::uint64_t spans = 0;
+  for (const Ring* r = g_state.rings.load(std::memory_order_acquire); r != nullptr; r = r->next)
+    spans += r->spans_recorded() + r->spans_dropped();
+  if (spans == 0) return;
+  std::fprintf(stderr,
+               "trail: %llu span(s) were recorded but trail::init() was never called, so none was exported; "
+               "call trail::init() in main (#include <trail/runtime.hpp>)\n",
+               static_cast<unsigned long long>(spans));
+}
+
 // The thread's first span (or prepare_thread, which touches the ring's
 // pages): seeds its id generator and registers its ring. The only
 // allocation and the only shared write on the recording side.
@@ -91,11 +117,9 @@ TRAIL_NOINLINE inline bool thread_init(bool touch_pages = false) noexcept {
   ThreadState& ts = t_state;
   if (ts.ring != nullptr) return true;
   if (ts.exited) return false;
-  std::uint64_t entropy = 0;
-  if (!platform::random_bytes(&entropy, sizeof entropy)) entropy = 0;
-  entropy ^= ticks() ^ monotonic_ns() ^ reinterpret_cast<std::uintptr_t>(&ts) ^
-             (g_state.thread_counter.fetch_add(1, std::memory_order_relaxed) * 0x9e3779b97f4a7c15ull);
-  ts.ids.seed(entropy);
+  static const bool hint_registered = std::atexit(forgotten_init_hint) == 0;
+  (void)hint_registered;
+  seed_ids(ts);
   std::uint32_t capacity = g_state.ring_capacity.load(std::memory_order_relaxed);
   Ring* ring = Ring::create(capacity, current_thread_id(), touch_pages);
   if (ring == nullptr) return false;

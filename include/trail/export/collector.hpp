@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -88,14 +89,33 @@ inline std::string short_function_name(std::string_view pretty) {
   return std::string(head.empty() ? std::string_view(text) : head);
 }
 
+// Process-wide span counts of all rings, since the process started.
+struct RingCounts {
+  std::uint64_t spans_recorded = 0;       // written to a ring (ended while sampled)
+  std::uint64_t spans_consumed = 0;       // of those, read by a consumer
+  std::uint64_t spans_dropped_ring_full = 0;
+  std::uint64_t records_dropped_ring_full = 0;  // attributes, events, status
+  std::uint64_t orphaned_records = 0;     // extras whose span end never came (this collector)
+};
+
+// The rings have one consumer at a time: whoever holds this lock, for one
+// drain pass at a time; the flusher also changes its span accounting under
+// it, so that stats() sees one consistent state. Never destroyed (a
+// detached flusher may still take it); a forked child gets a fresh one,
+// since the parent's flusher may have held it at fork().
+struct ConsumerState {
+  std::mutex mutex;
+  RingCounts retired;  // of the rings already deleted
+};
+
+inline ConsumerState*& consumer_state() {
+  static ConsumerState* state = new ConsumerState();
+  return state;
+}
+
 class Collector {
  public:
-  struct Counts {
-    std::uint64_t spans_recorded = 0;       // ended while sampled
-    std::uint64_t spans_dropped_ring_full = 0;
-    std::uint64_t records_dropped_ring_full = 0;  // attributes, events, status
-    std::uint64_t orphaned_records = 0;     // extras whose span end never came
-  };
+  using Counts = RingCounts;
 
   explicit Collector(SpanLimits limits = {}, CodeOptions code = {}) : limits_(limits), code_(std::move(code)) {}
   Collector(const Collector&) = delete;
@@ -103,17 +123,23 @@ class Collector {
 
   // One pass over every ring; appends the spans it finished to `out`, at
   // most about `limit` (the rest stays in the rings for the next pass).
+  // Each ring gets an equal share of the limit, so that under load a busy
+  // ring early in the list cannot starve the others.
   std::size_t collect(std::vector<SpanData>& out, std::size_t limit = SIZE_MAX) {
     const std::size_t before = out.size();
     complete_ = true;
+    targets_reached_ = true;
     ++pass_;
     clock_.refresh();
+    std::size_t rings = 0;
+    for (Ring* r = g_state.rings.load(std::memory_order_acquire); r != nullptr; r = r->next) ++rings;
+    const std::size_t share = rings <= 1 || limit == 0 ? limit : limit / rings + 1;
     Ring* prev = nullptr;
     Ring* ring = g_state.rings.load(std::memory_order_acquire);
     while (ring != nullptr) {
       Ring* next = ring->next;
       const bool alive = ring->owner_alive();  // read before draining: a final drain follows exit
-      drain(*ring, out, before, limit);
+      drain(*ring, out, share);
       if (!alive && unlink(prev, ring)) {
         retire(*ring);
         delete ring;
@@ -133,10 +159,23 @@ class Collector {
     return n + collect(out);
   }
 
+  // Spans an AsyncSpan end was read for, finished by the next pass.
+  std::size_t deferred() const noexcept { return deferred_.size(); }
+
+  // From now on, last_targets_reached() tells whether everything written so
+  // far (on every ring) has been read: flush's "recorded before the call".
+  void mark_targets() noexcept {
+    for (Ring* r = g_state.rings.load(std::memory_order_acquire); r != nullptr; r = r->next)
+      r->flush_target = r->write_position();
+  }
+  bool last_targets_reached() const noexcept { return targets_reached_; }
+
+  // Process-wide counts; call holding the consumer lock (or alone).
   Counts counts() const {
-    Counts c = retired_;
+    Counts c = consumer_state()->retired;
     for (Ring* r = g_state.rings.load(std::memory_order_acquire); r != nullptr; r = r->next) {
       c.spans_recorded += r->spans_recorded();
+      c.spans_consumed += r->spans_consumed();
       c.spans_dropped_ring_full += r->spans_dropped();
       c.records_dropped_ring_full += r->records_dropped();
     }
@@ -167,7 +206,8 @@ class Collector {
     std::uint64_t pass;
   };
 
-  void drain(Ring& ring, std::vector<SpanData>& out, std::size_t before, std::size_t limit) {
+  void drain(Ring& ring, std::vector<SpanData>& out, std::size_t limit) {
+    const std::size_t before = out.size();
     std::uint64_t pos = ring.read_position();
     const std::uint64_t end = ring.write_position();
     while (pos < end) {
@@ -178,13 +218,15 @@ class Collector {
       pos += consume(ring, pos, out);
     }
     ring.release(pos);
+    if (pos < ring.flush_target) targets_reached_ = false;
   }
 
   // Handles the record at `pos`; returns how many lines it used.
-  std::uint64_t consume(const Ring& ring, std::uint64_t pos, std::vector<SpanData>& out) {
+  std::uint64_t consume(Ring& ring, std::uint64_t pos, std::vector<SpanData>& out) {
     const Record& r = ring.at(pos);
     switch (r.type) {
       case RecordType::span_end:
+        ring.count_consumed();
         if (r.slot & span_deferred) {
           deferred_.push_back(Deferred{r, ring.thread_id(), pass_});
         } else {
@@ -397,10 +439,12 @@ class Collector {
     return g_state.rings.compare_exchange_strong(expected, ring->next, std::memory_order_acq_rel);
   }
 
-  void retire(const Ring& ring) {
-    retired_.spans_recorded += ring.spans_recorded();
-    retired_.spans_dropped_ring_full += ring.spans_dropped();
-    retired_.records_dropped_ring_full += ring.records_dropped();
+  static void retire(const Ring& ring) {
+    RingCounts& retired = consumer_state()->retired;
+    retired.spans_recorded += ring.spans_recorded();
+    retired.spans_consumed += ring.spans_consumed();
+    retired.spans_dropped_ring_full += ring.spans_dropped();
+    retired.records_dropped_ring_full += ring.records_dropped();
   }
 
   SpanLimits limits_;
@@ -410,9 +454,9 @@ class Collector {
   std::unordered_map<std::uint64_t, Pending> pending_;
   std::vector<Deferred> deferred_;
   std::unordered_map<const SpanMeta*, Site> code_sites_;
-  Counts retired_;
   std::uint64_t orphaned_ = 0;
   bool complete_ = true;
+  bool targets_reached_ = true;
 };
 
 }  // namespace trail::detail

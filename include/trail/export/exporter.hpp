@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "metrics_data.hpp"
@@ -29,6 +30,11 @@ class ExportDeadline {
     return hard < deadline_ ? hard : deadline_;
   }
   bool passed() const noexcept { return Clock::now() >= get(); }
+  // Shutdown has set the hard deadline: the run is ending, a retry schedule
+  // with no hope (nothing listening) need not be sat out.
+  bool shutting_down() const noexcept {
+    return hard_ != nullptr && hard_->load(std::memory_order_relaxed) != Clock::time_point::max().time_since_epoch().count();
+  }
 
  private:
   Clock::time_point deadline_;
@@ -41,9 +47,14 @@ struct ExportResult {
     failure,   // not delivered: retries exhausted, deadline passed, or not retryable
     rejected,  // the receiver refused the whole batch (a 4xx other than 429)
   };
+  ExportResult() = default;
+  ExportResult(Status s, std::uint64_t rejected_items = 0, std::string why = {})
+      : status(s), rejected(rejected_items), message(std::move(why)) {}
+
   Status status = Status::success;
   std::uint64_t rejected = 0;  // items the receiver refused (partialSuccess)
   std::string message;         // why, for failure / rejected / partial success
+  std::uint64_t failed = 0;    // with success: items of a split batch whose request failed
 
   bool ok() const noexcept { return status == Status::success; }
 };

@@ -29,20 +29,27 @@
 
 namespace trail {
 
-// What happened to the spans recorded so far.
+// What happened to the spans recorded so far. At every call, and after
+// shutdown, one identity holds:
+//   spans_recorded == spans_exported + spans_dropped() + spans_pending
+// (spans_dropped() sums the reasons below).
 struct Stats {
-  std::uint64_t spans_recorded = 0;                // ended while sampled (kept or not)
+  std::uint64_t spans_recorded = 0;                // ended while sampled since init, ring-full drops included;
+                                                   // also those recorded before init() that this run exports
   std::uint64_t spans_exported = 0;                // accepted by every exporter
   std::uint64_t spans_dropped_ring_full = 0;       // the thread's ring was full at span end
   std::uint64_t spans_dropped_export_failed = 0;   // retries exhausted or deadline passed
   std::uint64_t spans_rejected = 0;                // refused by the receiver (4xx, partialSuccess)
+  std::uint64_t spans_dropped_shutdown = 0;        // not yet exported when shutdown's deadline passed
+  std::uint64_t spans_dropped_no_exporter = 0;     // no span exporter configured (OTEL_TRACES_EXPORTER=none)
   std::uint64_t records_dropped_ring_full = 0;     // attributes / events / status lost to a full ring
-  std::uint64_t spans_pending = 0;                 // rebuilt, waiting for export
+  std::uint64_t spans_pending = 0;                 // in the rings or queued, waiting for export
   std::uint64_t metric_exports = 0;
   std::uint64_t metric_exports_failed = 0;
 
   std::uint64_t spans_dropped() const noexcept {
-    return spans_dropped_ring_full + spans_dropped_export_failed + spans_rejected;
+    return spans_dropped_ring_full + spans_dropped_export_failed + spans_rejected + spans_dropped_shutdown +
+           spans_dropped_no_exporter;
   }
 };
 
@@ -85,8 +92,12 @@ class Flusher {
         metric_exporters_(std::move(metric_exporters)),
         collector_(options.limits, options.code),
         hard_deadline_(Clock::time_point::max().time_since_epoch().count()) {
-    baseline_ = collector_.counts();  // the ring counters are process-wide; stats are since init
-    queue_.reserve(options_.max_queue_size);
+    {
+      // The ring counters are process-wide; stats are since init.
+      std::lock_guard<std::mutex> lock(consumer_state()->mutex);
+      baseline_ = collector_.counts();
+    }
+    queue_.reserve(std::min<std::size_t>(options_.max_queue_size, 4096));
     thread_ = std::thread([this] { run(); });
     Flusher* none = nullptr;
     if (pressure_target().compare_exchange_strong(none, this)) g_pressure_wake.store(&wake_on_pressure);
@@ -94,6 +105,7 @@ class Flusher {
 
   ~Flusher() {
     if (!stop()) std::abort();  // unreachable: a detached flusher is never destroyed
+    close();
   }
   Flusher(const Flusher&) = delete;
   Flusher& operator=(const Flusher&) = delete;
@@ -111,10 +123,9 @@ class Flusher {
 
   // Final export within the export timeout, then joins; never hangs: a
   // flusher stuck past its deadline is detached and reported (false), and
-  // the caller must then keep this object alive.
+  // the caller must then keep this object alive and close() it.
   bool stop() noexcept {
     std::unique_lock<std::mutex> lock(mutex_);
-    bool joined = true;
     if (thread_.joinable() && !stopping_) {
       stopping_ = true;
       stop_pressure_wakes();
@@ -133,28 +144,55 @@ class Flusher {
       for (auto& e : span_exporters_) e->shutdown();
       for (auto& e : metric_exporters_) e->shutdown();
     }
-    return joined;
+    return !thread_.joinable();
+  }
+
+  // Ends this flusher's part: from now on it never touches the rings, its
+  // exporters or its counts again (a detached thread that wakes later just
+  // exits), so a new init() has the rings to itself. What it had not
+  // exported, and what is still in the rings, counts as dropped at shutdown
+  // (the next run must not export it under its own counts). Returns the
+  // final counts; idempotent.
+  Stats close() {
+    std::lock_guard<std::mutex> lock(consumer_state()->mutex);
+    if (closed_) return final_;
+    closed_ = true;
+    Collector sweeper(options_.limits);
+    std::vector<SpanData> swept;
+    sweeper.collect(swept);
+    shutdown_dropped_ += swept.size() + sweeper.deferred();
+    final_ = stats_locked();
+    const std::uint64_t unsent = queued_ + collector_.deferred();
+    final_.spans_dropped_shutdown += unsent;
+    final_.spans_pending -= unsent;  // what remains: spans racing with shutdown, for the next run
+    return final_;
   }
 
   Stats stats() {
+    std::lock_guard<std::mutex> lock(consumer_state()->mutex);
+    return closed_ ? final_ : stats_locked();
+  }
+
+ private:
+  // Call holding the consumer lock.
+  Stats stats_locked() const {
+    const RingCounts c = collector_.counts();
     Stats s;
-    {
-      std::lock_guard<std::mutex> lock(collect_mutex_);
-      const auto counts = collector_.counts();
-      s.spans_recorded = counts.spans_recorded - baseline_.spans_recorded;
-      s.spans_dropped_ring_full = counts.spans_dropped_ring_full - baseline_.spans_dropped_ring_full;
-      s.records_dropped_ring_full = counts.records_dropped_ring_full - baseline_.records_dropped_ring_full;
-    }
-    s.spans_exported = exported_.load(std::memory_order_relaxed);
-    s.spans_dropped_export_failed = export_failed_.load(std::memory_order_relaxed);
-    s.spans_rejected = rejected_.load(std::memory_order_relaxed);
-    s.spans_pending = pending_.load(std::memory_order_relaxed);
+    s.spans_dropped_ring_full = c.spans_dropped_ring_full - baseline_.spans_dropped_ring_full;
+    // Everything not consumed before init is this run's, spans recorded before it included.
+    s.spans_recorded = c.spans_recorded - baseline_.spans_consumed + s.spans_dropped_ring_full;
+    s.records_dropped_ring_full = c.records_dropped_ring_full - baseline_.records_dropped_ring_full;
+    s.spans_exported = exported_;
+    s.spans_dropped_export_failed = export_failed_;
+    s.spans_rejected = rejected_;
+    s.spans_dropped_shutdown = shutdown_dropped_;
+    s.spans_dropped_no_exporter = no_exporter_;
+    s.spans_pending = (c.spans_recorded - c.spans_consumed) + collector_.deferred() + queued_;
     s.metric_exports = metric_exports_.load(std::memory_order_relaxed);
     s.metric_exports_failed = metric_exports_failed_.load(std::memory_order_relaxed);
     return s;
   }
 
- private:
   // The flusher producers wake when a ring passes half full (the first one
   // started, while it runs), and how many wakes are in progress: stop()
   // waits for them before this object may go.
@@ -179,113 +217,157 @@ class Flusher {
     while (pressure_wakes_in_progress().load() != 0) std::this_thread::yield();
   }
 
+  // Runs f() on the counts, under the consumer lock; false (f not run) once closed.
+  template <class F>
+  bool account(F&& f) {
+    std::lock_guard<std::mutex> lock(consumer_state()->mutex);
+    if (closed_) return false;
+    f();
+    return true;
+  }
+
+  bool is_closed() {
+    return !account([] {});
+  }
+
   void run() {
     auto next_export = Clock::now() + options_.schedule_delay;
     auto next_metrics = Clock::now() + options_.metric_export_interval;
+    bool flushing = false;  // serving a flush (or the final one): no sleeping until it is done
+    std::uint64_t ticket = 0;
+    int passes_past_targets = 0;
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
       // Wake for a flush, shutdown, the schedule, or a ring past half full
       // (its producer notifies; the 200 ms fallback covers a notify that
       // comes between the check and the wait, or a second flusher's rings).
-      const auto wake_at = std::min({next_export, next_metrics, Clock::now() + std::chrono::milliseconds(200)});
-      wake_.wait_until(lock, wake_at, [&] {
-        return stopping_ || flush_requested_ > flush_done_ || g_ring_pressure.load(std::memory_order_relaxed);
-      });
+      if (!flushing) {
+        const auto wake_at = std::min({next_export, next_metrics, Clock::now() + std::chrono::milliseconds(200)});
+        wake_.wait_until(lock, wake_at, [&] {
+          return stopping_ || flush_requested_ > flush_done_ || g_ring_pressure.load(std::memory_order_relaxed);
+        });
+      }
       const bool stopping = stopping_;
-      const std::uint64_t ticket = flush_requested_;
+      const bool start_flush = !flushing && (stopping || flush_requested_ > flush_done_);
+      if (start_flush) ticket = flush_requested_;
       lock.unlock();
 
+      if (start_flush) {
+        // Everything written so far, and no more: a flush ends under any load.
+        if (!account([&] { collector_.mark_targets(); })) break;
+        flushing = true;
+        flush_ok_ = true;
+        passes_past_targets = 0;
+      }
       const auto now = Clock::now();
-      const bool flushing = stopping || ticket > flush_done_;
       const bool pressure = g_ring_pressure.exchange(false, std::memory_order_relaxed);
       const bool scheduled = now >= next_export;
-      bool ok = true;
+      bool finished = false;
       if (flushing || pressure || scheduled) {
-        ok = drain_and_export(/*everything=*/flushing || scheduled, flushing);
+        finished = drain_slice(flushing || scheduled, flushing, passes_past_targets);
         if (scheduled) next_export = now + options_.schedule_delay;
       }
-      if (flushing || now >= next_metrics) {
+      if (finished || Clock::now() >= next_metrics) {
         export_metrics();  // flush() reports on spans; metric failures are counted in stats()
-        next_metrics = now + options_.metric_export_interval;
+        next_metrics = Clock::now() + options_.metric_export_interval;
       }
-      if (flushing && !stopping) ok = force_flush_exporters() && ok;  // at stop, shutdown() writes out
+      if (is_closed()) break;  // shutdown gave up on this thread: it owns nothing any more
+      if (finished && !stopping && !force_flush_exporters()) flush_ok_ = false;  // at stop, shutdown() writes out
 
       lock.lock();
-      if (flushing) {
+      if (finished || (flushing && stopping && hard_deadline_passed())) {
         flush_done_ = ticket;
-        last_flush_ok_ = ok;
+        last_flush_ok_ = finished && flush_ok_;
+        flushing = false;
         flushed_.notify_all();
+        if (stopping) break;
       }
-      if (stopping) break;
     }
+    if (!lock.owns_lock()) lock.lock();
     exited_ = true;
     flushed_.notify_all();
   }
 
   // Moves spans from the rings into the queue (never past its bound: what
-  // does not fit waits in the rings) and exports full batches; with
-  // `everything`, the last partial batch too. `until_empty` repeats until a
-  // pass read every ring to the end, plus one for AsyncSpans.
-  bool drain_and_export(bool everything, bool until_empty) {
-    bool ok = true;
-    int complete_passes = 0;
-    do {
-      bool complete;
-      {
-        std::lock_guard<std::mutex> lock(collect_mutex_);
-        collector_.collect(queue_, options_.max_queue_size - std::min(queue_.size(), options_.max_queue_size));
+  // does not fit waits in the rings) and exports full batches (with `all`,
+  // the last partial batch too), pass after pass for at most a slice of
+  // time, so that flush, shutdown and metric export are served under any
+  // load. With `flushing`, true once everything written before the flush
+  // started is exported (one pass after the targets were reached finishes
+  // the AsyncSpans).
+  bool drain_slice(bool all, bool flushing, int& passes_past_targets) {
+    const auto slice_end = Clock::now() + std::chrono::milliseconds(50);
+    for (;;) {
+      bool complete = true;
+      bool reached = false;
+      const bool owned = account([&] {
+        const std::size_t room = options_.max_queue_size - std::min(queue_.size(), options_.max_queue_size);
+        queued_ += collector_.collect(queue_, room);
         complete = collector_.last_pass_complete();
-      }
-      pending_.store(queue_.size(), std::memory_order_relaxed);
-      if (complete) ++complete_passes;
-      const bool all = everything || !complete;
-      ok = export_queue(all) && ok;
-      if (!until_empty && complete) break;
-      if (hard_deadline_passed()) break;
-    } while (complete_passes < 2);
-    return ok;
+        reached = collector_.last_targets_reached();
+      });
+      if (!owned) return false;
+      if (flushing && reached) ++passes_past_targets;
+      const bool done = flushing && passes_past_targets >= 2;
+      export_queue(done || (all && !flushing) || !complete);
+      if (done) return true;
+      if (!flushing && complete) return false;
+      if (Clock::now() >= slice_end || hard_deadline_passed()) return false;
+    }
   }
 
   bool hard_deadline_passed() const {
     return Clock::now().time_since_epoch().count() >= hard_deadline_.load(std::memory_order_relaxed);
   }
 
-  bool export_queue(bool all) {
-    bool ok = true;
+  void export_queue(bool all) {
     std::size_t done = 0;
     while (queue_.size() - done >= options_.max_export_batch_size || (all && done < queue_.size())) {
       const std::size_t n = std::min(options_.max_export_batch_size, queue_.size() - done);
-      ok = export_batch(queue_.data() + done, n) && ok;
+      if (!export_batch(queue_.data() + done, n)) flush_ok_ = false;
       done += n;
     }
     queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(done));
-    pending_.store(queue_.size(), std::memory_order_relaxed);
-    return ok;
   }
 
   bool export_batch(const SpanData* spans, std::size_t n) {
+    if (span_exporters_.empty()) {
+      account([&] {
+        no_exporter_ += n;
+        queued_ -= n;
+      });
+      return true;
+    }
     const ExportDeadline deadline(Clock::now() + options_.export_timeout, &hard_deadline_);
     const SpanBatch batch{resource_, scope_, spans, n};
     ExportResult worst;
     for (auto& exporter : span_exporters_) {
+      if (is_closed()) return false;
       ExportResult r = guarded([&] { return exporter->export_spans(batch, deadline); });
       if (!r.ok() && worst.ok()) worst = std::move(r);
-      else if (r.ok() && r.rejected > worst.rejected) worst.rejected = r.rejected;
+      else if (r.ok() && worst.ok() && r.rejected + r.failed > worst.rejected + worst.failed)
+        worst = std::move(r);  // with its errorMessage
     }
-    switch (worst.status) {
-      case ExportResult::Status::success: {
-        const std::uint64_t rejected = std::min<std::uint64_t>(worst.rejected, n);
-        exported_.fetch_add(n - rejected, std::memory_order_relaxed);
-        rejected_.fetch_add(rejected, std::memory_order_relaxed);
-        if (rejected) report("receiver rejected " + std::to_string(rejected) + " span(s): " + worst.message);
-        return rejected == 0;
+    const std::uint64_t rejected =
+        worst.status == ExportResult::Status::success ? std::min<std::uint64_t>(worst.rejected, n) : n;
+    const std::uint64_t failed = worst.status == ExportResult::Status::success ? std::min(worst.failed, n - rejected) : 0;
+    const bool counted = account([&] {
+      queued_ -= n;
+      switch (worst.status) {
+        case ExportResult::Status::success:
+          exported_ += n - rejected - failed;
+          rejected_ += rejected;
+          export_failed_ += failed;
+          break;
+        case ExportResult::Status::rejected: rejected_ += n; break;
+        case ExportResult::Status::failure: export_failed_ += n; break;
       }
-      case ExportResult::Status::rejected:
-        rejected_.fetch_add(n, std::memory_order_relaxed);
-        break;
-      case ExportResult::Status::failure:
-        export_failed_.fetch_add(n, std::memory_order_relaxed);
-        break;
+    });
+    if (!counted) return false;
+    if (worst.ok()) {
+      if (rejected) report("receiver rejected " + std::to_string(rejected) + " span(s): " + worst.message);
+      else if (failed) report("dropped " + std::to_string(failed) + " span(s): " + worst.message);
+      return rejected == 0 && failed == 0;
     }
     report("dropped " + std::to_string(n) + " span(s): " + worst.message);
     return false;
@@ -300,6 +382,7 @@ class Flusher {
     const MetricBatch batch{resource_, scope_, metrics};
     bool ok = true;
     for (auto& exporter : metric_exporters_) {
+      if (is_closed()) return false;
       ExportResult r = guarded([&] { return exporter->export_metrics(batch, deadline); });
       if (!r.ok()) {
         ok = false;
@@ -312,6 +395,7 @@ class Flusher {
 
   // Each exporter once, also when it takes both spans and metrics.
   bool force_flush_exporters() {
+    if (is_closed()) return false;
     const ExportDeadline deadline(Clock::now() + options_.export_timeout, &hard_deadline_);
     std::vector<Exporter*> seen;
     bool ok = true;
@@ -351,7 +435,9 @@ class Flusher {
     sum("trail.spans.dropped", "Spans lost, by reason",
         {{"ring_full", st.spans_dropped_ring_full},
          {"export_failed", st.spans_dropped_export_failed},
-         {"rejected", st.spans_rejected}});
+         {"rejected", st.spans_rejected},
+         {"shutdown", st.spans_dropped_shutdown},
+         {"no_exporter", st.spans_dropped_no_exporter}});
   }
 
   // An exporter that throws fails its export; the flusher goes on.
@@ -382,11 +468,19 @@ class Flusher {
   const InstrumentationScope scope_;
   const std::vector<std::shared_ptr<Exporter>> span_exporters_;
   const std::vector<std::shared_ptr<Exporter>> metric_exporters_;
-
-  std::mutex collect_mutex_;  // the collector: flusher and stats()
-  Collector collector_;
-  Collector::Counts baseline_;  // counts() when this flusher started
   std::vector<SpanData> queue_;  // flusher thread only
+
+  // Under consumer_state()->mutex: the collector and the span counts.
+  Collector collector_;
+  RingCounts baseline_;  // counts() when this flusher started
+  std::uint64_t queued_ = 0;  // spans in queue_
+  std::uint64_t exported_ = 0;
+  std::uint64_t export_failed_ = 0;
+  std::uint64_t rejected_ = 0;
+  std::uint64_t shutdown_dropped_ = 0;
+  std::uint64_t no_exporter_ = 0;
+  bool closed_ = false;
+  Stats final_;
 
   std::mutex mutex_;  // the fields below
   std::condition_variable wake_;
@@ -397,12 +491,9 @@ class Flusher {
   std::uint64_t flush_done_ = 0;
   bool last_flush_ok_ = false;
 
+  bool flush_ok_ = true;  // flusher thread only: no batch of the current flush failed
   const std::uint64_t started_unix_nano_ = realtime_ns();
   std::atomic<std::int64_t> hard_deadline_;
-  std::atomic<std::uint64_t> exported_{0};
-  std::atomic<std::uint64_t> export_failed_{0};
-  std::atomic<std::uint64_t> rejected_{0};
-  std::atomic<std::uint64_t> pending_{0};
   std::atomic<std::uint64_t> metric_exports_{0};
   std::atomic<std::uint64_t> metric_exports_failed_{0};
   Clock::time_point next_report_{};

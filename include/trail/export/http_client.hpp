@@ -68,11 +68,13 @@ inline bool has_token(std::string_view value, std::string_view token) noexcept {
   return false;
 }
 
-// The first bytes of a reply, printable, for "this is not HTTP" errors.
-inline std::string excerpt(std::string_view bytes) {
+// The first bytes of a reply, printable (controls, quotes and non-ASCII
+// escaped, so a server cannot write terminal escapes or forged lines to
+// stderr), for "this is not HTTP" errors and refused requests.
+inline std::string excerpt(std::string_view bytes, std::size_t max = 32) {
   constexpr char hex[] = "0123456789abcdef";
   std::string out;
-  for (char ch : bytes.substr(0, 32)) {
+  for (char ch : bytes.substr(0, max)) {
     const auto c = static_cast<unsigned char>(ch);
     if (c >= 0x20 && c < 0x7f && c != '\\' && c != '"') {
       out += ch;
@@ -82,7 +84,7 @@ inline std::string excerpt(std::string_view bytes) {
       out += hex[c & 15];
     }
   }
-  if (bytes.size() > 32) out += "...";
+  if (bytes.size() > max) out += "...";
   return out;
 }
 

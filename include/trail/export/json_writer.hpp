@@ -31,6 +31,8 @@ class StringSink {
   StringSink& operator=(const StringSink&) = delete;
 
   std::size_t size() const noexcept { return static_cast<std::size_t>(pos_ - begin_); }
+  // Takes back what was appended after size() was n.
+  void truncate(std::size_t n) noexcept { pos_ = begin_ + n; }
 
   void append(const char* s, std::size_t n) {
     if (n == 0) return;  // s may be null (empty string_view); memcpy forbids it
@@ -168,9 +170,11 @@ constexpr bool json_byte_plain(unsigned char c) noexcept { return c >= 0x20 && c
 // '\\' and control characters escaped, DEL passed, valid UTF-8 copied as is,
 // each maximal subpart of ill-formed UTF-8 replaced by U+FFFD (the
 // WHATWG / Unicode "substitution of maximal subparts" practice). Runs of
-// plain bytes are found 8 at a time and appended in bulk.
+// plain bytes are found 8 at a time and appended in bulk. True when some
+// invalid UTF-8 was replaced (two different strings may then read the same).
 template <class Out>
-void append_json_string(Out& out, std::string_view bytes) {
+bool append_json_string(Out& out, std::string_view bytes) {
+  bool repaired = false;
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
   const auto* const end = p + bytes.size();
   const auto* run = p;  // start of the bytes not yet appended
@@ -196,6 +200,7 @@ void append_json_string(Out& out, std::string_view bytes) {
       }
       flush();
       out += "\xEF\xBF\xBD";  // U+FFFD
+      repaired = true;
       p += -n;
       run = p;
       continue;
@@ -221,6 +226,10 @@ void append_json_string(Out& out, std::string_view bytes) {
   }
   flush();
   out += '"';
+  return repaired;
 }
+
+inline void truncate_output(std::string& out, std::size_t n) { out.resize(n); }
+inline void truncate_output(StringSink& out, std::size_t n) noexcept { out.truncate(n); }
 
 }  // namespace trail::detail

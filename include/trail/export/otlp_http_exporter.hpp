@@ -6,9 +6,11 @@
 #pragma once
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <optional>
 #include <string>
@@ -45,20 +47,67 @@ struct OtlpHttpOptions {
   Compression metrics_compression = Compression::none;
   std::chrono::milliseconds initial_backoff{100};
   std::chrono::milliseconds max_backoff{5000};
+  // Request bodies stay under this (the Collector refuses over 20 MiB): a
+  // larger batch is split; a single larger span gets its longest values cut.
+  std::size_t max_request_bytes = std::size_t{4} << 20;
 };
 
 namespace detail {
 
+// An endpoint as messages show it: no userinfo, no query, no control characters.
+inline std::string shown_endpoint(const std::string& endpoint) { return http::excerpt(printable_url(endpoint), 200); }
+
 // Why an endpoint cannot be used, or empty when it can.
 inline std::string endpoint_error(const std::string& endpoint, Url& url) {
   std::string error;
-  if (!parse_url(endpoint, url, error)) return fmt::format("invalid OTLP endpoint \"{}\": {}", endpoint, error);
+  if (!parse_url(endpoint, url, error))
+    return fmt::format("invalid OTLP endpoint \"{}\": {}", shown_endpoint(endpoint), error);
   if (url.scheme == "https")
     return fmt::format(
         "OTLP endpoint \"{}\" uses https, but trail's built-in client speaks plain HTTP only; run an OpenTelemetry "
         "Collector beside the program (receiving OTLP/HTTP on http://localhost:4318) and let it export over TLS",
-        endpoint);
+        shown_endpoint(endpoint));
   return {};
+}
+
+// Headers set through a Config skip the OTEL_* parser's checks: CR or LF in
+// a value would split the request, so such a header is a permanent error.
+inline std::string headers_error(const Headers& headers) {
+  for (const auto& [name, value] : headers) {
+    if (!is_token(name)) return fmt::format("OTLP header name \"{}\" is not a valid token", http::excerpt(name, 64));
+    if (!envvar::is_header_value(value))
+      return fmt::format("OTLP header \"{}\" has CR, LF or another control character in its value",
+                         http::excerpt(name, 64));
+  }
+  return {};
+}
+
+// Cuts the longest string values of `span` (attributes, event attributes,
+// status message), at UTF-8 boundaries, until size_of(span) <= limit or
+// nothing is left to cut; returns how many values were cut.
+template <class SizeOf>
+std::uint32_t cut_longest_values(SpanData& span, std::size_t limit, SizeOf&& size_of) {
+  std::uint32_t cut = 0;
+  for (std::size_t size = size_of(span); size > limit;) {
+    std::string* longest = &span.status_message;
+    const auto consider = [&](std::vector<Attribute>& attributes) {
+      for (auto& a : attributes) {
+        if (auto* v = std::get_if<std::string>(&a.value); v != nullptr && v->size() > longest->size()) longest = v;
+        if (auto* items = std::get_if<std::vector<std::string>>(&a.value))
+          for (auto& item : *items)
+            if (item.size() > longest->size()) longest = &item;
+      }
+    };
+    consider(span.attributes);
+    for (auto& event : span.events) consider(event.attributes);
+    if (longest->empty()) break;
+    std::size_t keep = longest->size() > size - limit + 64 ? longest->size() - (size - limit + 64) : 0;
+    while (keep > 0 && (static_cast<unsigned char>((*longest)[keep]) & 0xC0u) == 0x80u) --keep;
+    longest->resize(keep);
+    ++cut;
+    size = size_of(span);
+  }
+  return cut;
 }
 
 inline std::vector<HttpHeader> http_headers(const Headers& headers) {
@@ -128,6 +177,8 @@ class OtlpHttpExporter : public Exporter {
   explicit OtlpHttpExporter(OtlpHttpOptions options = {}) : options_(std::move(options)) {
     error_ = detail::endpoint_error(options_.traces_endpoint, traces_url_);
     if (error_.empty()) error_ = detail::endpoint_error(options_.metrics_endpoint, metrics_url_);
+    if (error_.empty()) error_ = detail::headers_error(options_.traces_headers);
+    if (error_.empty()) error_ = detail::headers_error(options_.metrics_headers);
     traces_headers_ = detail::http_headers(options_.traces_headers);
     metrics_headers_ = detail::http_headers(options_.metrics_headers);
     const bool want_gzip = options_.traces_compression == Compression::gzip ||
@@ -150,14 +201,7 @@ class OtlpHttpExporter : public Exporter {
   const std::string& error() const noexcept { return error_; }
 
   ExportResult export_spans(const SpanBatch& batch, const ExportDeadline& deadline) override {
-    const auto encode = [&](OtlpProtocol protocol, std::string& body) {
-      if (protocol == OtlpProtocol::http_json)
-        detail::write_trace_request(body, batch.resource, batch.scope, batch.data, batch.size);
-      else
-        detail::write_trace_request_proto(body, batch.resource, batch.scope, batch.data, batch.size);
-    };
-    return send(traces_url_, traces_headers_, options_.traces_timeout, "rejectedSpans", traces_encoding_, encode,
-                deadline);
+    return export_span_range(batch, batch.data, batch.size, deadline);
   }
 
   ExportResult export_metrics(const MetricBatch& batch, const ExportDeadline& deadline) override {
@@ -175,6 +219,8 @@ class OtlpHttpExporter : public Exporter {
 
   // Requests sent, retries included (for tests and stats).
   std::uint64_t attempts() const noexcept { return attempts_; }
+  // String values cut so that a single span fit max_request_bytes.
+  std::uint64_t values_cut() const noexcept { return values_cut_; }
 
   // The encoding each signal uses now (http/json switches to http/protobuf on a 415).
   OtlpProtocol traces_protocol() const noexcept { return traces_encoding_.protocol; }
@@ -193,6 +239,79 @@ class OtlpHttpExporter : public Exporter {
     if (!gzip_.compress(body_, zipped_, error)) return false;
     payload_ = &zipped_;
     return true;
+  }
+
+  static void encode_spans(OtlpProtocol protocol, const SpanBatch& batch, const SpanData* spans, std::size_t n,
+                           std::string& body) {
+    body.clear();
+    if (protocol == OtlpProtocol::http_json)
+      detail::write_trace_request(body, batch.resource, batch.scope, spans, n);
+    else
+      detail::write_trace_request_proto(body, batch.resource, batch.scope, spans, n);
+  }
+
+  // One request per range while it fits max_request_bytes; else halves, down
+  // to single spans, whose longest values are cut to fit.
+  ExportResult export_span_range(const SpanBatch& batch, const SpanData* spans, std::size_t n,
+                                 const ExportDeadline& deadline) {
+    const OtlpProtocol protocol = traces_encoding_.protocol;
+    encode_spans(protocol, batch, spans, n, range_body_);
+    SpanData cut_span;
+    if (range_body_.size() > options_.max_request_bytes) {
+      if (n > 1) {
+        const std::size_t half = n / 2;
+        const ExportResult first = export_span_range(batch, spans, half, deadline);
+        return merge(first, half, export_span_range(batch, spans + half, n - half, deadline), n - half);
+      }
+      cut_span = *spans;
+      spans = &cut_span;
+      const std::uint32_t cut = detail::cut_longest_values(cut_span, options_.max_request_bytes, [&](const SpanData& s) {
+        encode_spans(protocol, batch, &s, 1, range_body_);
+        return range_body_.size();
+      });
+      values_cut_ += cut;
+      std::fprintf(stderr, "trail: span \"%s\" was larger than the request limit of %zu bytes; cut %u value(s)\n",
+                   detail::http::excerpt(cut_span.name, 64).c_str(), options_.max_request_bytes, cut);
+    }
+    // The body is encoded already; a 415 switch to protobuf encodes again.
+    const auto encode = [&](OtlpProtocol p, std::string& body) {
+      if (p == protocol && !range_body_.empty()) body.swap(range_body_);
+      else encode_spans(p, batch, spans, n, body);
+      range_body_.clear();
+    };
+    return send(traces_url_, traces_headers_, options_.traces_timeout, "rejectedSpans", traces_encoding_, encode,
+                deadline);
+  }
+
+  // The result of a batch sent as two requests.
+  static ExportResult merge(const ExportResult& a, std::size_t na, const ExportResult& b, std::size_t nb) {
+    ExportResult out;
+    for (const auto& [r, n] : {std::pair<const ExportResult&, std::size_t>(a, na), {b, nb}}) {
+      switch (r.status) {
+        case ExportResult::Status::success:
+          out.rejected += r.rejected;
+          out.failed += r.failed;
+          break;
+        case ExportResult::Status::rejected: out.rejected += n; break;
+        case ExportResult::Status::failure: out.failed += n; break;
+      }
+      if (out.message.empty()) out.message = r.message;
+    }
+    if (out.failed == na + nb) out.status = ExportResult::Status::failure;
+    else if (out.rejected == na + nb) out.status = ExportResult::Status::rejected;
+    return out;
+  }
+
+  // The first failure of this exporter's life, at once: the endpoint and
+  // what to do (later ones are the flusher's, once retries are exhausted).
+  void report_first_failure(const detail::Url& url, const std::string& error) {
+    if (failure_reported_) return;
+    failure_reported_ = true;
+    const std::string& endpoint = &url == &traces_url_ ? options_.traces_endpoint : options_.metrics_endpoint;
+    std::fprintf(stderr,
+                 "trail: cannot export to %s: %s; retrying within the export timeout. Is an OTLP receiver "
+                 "listening there? Set OTEL_EXPORTER_OTLP_ENDPOINT, or OTEL_TRACES_EXPORTER=console, file or none\n",
+                 detail::shown_endpoint(endpoint).c_str(), error.c_str());
   }
 
   template <class Encode>
@@ -216,11 +335,18 @@ class OtlpHttpExporter : public Exporter {
       std::optional<std::chrono::milliseconds> retry_after;
       if (!response.transport_ok) {
         last_error = response.error;
+        // Nothing listening (refused outright, every time so far): at shutdown, no retry schedule.
+        if (response.error.find(std::strerror(ECONNREFUSED)) == std::string::npos) refused_only_ = false;
+        report_first_failure(url, last_error);
+        if (refused_only_ && deadline.shutting_down())
+          return {ExportResult::Status::failure, 0, fmt::format("{}; not retrying at shutdown", last_error)};
       } else if (response.status >= 200 && response.status < 300) {
+        refused_only_ = false;
         ExportResult result;
         result.rejected = detail::protobuf_response(response, encoding.protocol)
                               ? detail::proto_rejected_count(response.body, result.message)
                               : detail::rejected_count(response.body, rejected_field, result.message);
+        result.message = detail::http::excerpt(result.message, 200);
         return result;
       } else if (response.status == 415 && encoding.protocol == OtlpProtocol::http_json) {
         // The receiver takes protobuf only (Arize Phoenix does): switch this
@@ -234,16 +360,18 @@ class OtlpHttpExporter : public Exporter {
         last_error = "HTTP 415 to JSON";
         continue;
       } else if (retryable(response.status)) {
+        refused_only_ = false;
         last_error = fmt::format("HTTP {}", response.status);
+        report_first_failure(url, last_error);
         if (const std::string* value = response.header("Retry-After"))
           retry_after = detail::parse_retry_after(*value, static_cast<std::int64_t>(std::time(nullptr)));
       } else {
+        refused_only_ = false;
         const std::string status = detail::protobuf_response(response, encoding.protocol)
                                        ? detail::proto_status_text(response.body)
-                                       : std::string();
+                                       : response.body;
         return {ExportResult::Status::rejected, 0,
-                fmt::format("HTTP {} (not retryable): {}", response.status,
-                            status.empty() ? response.body.substr(0, 200) : status.substr(0, 200))};
+                fmt::format("HTTP {} (not retryable): \"{}\"", response.status, detail::http::excerpt(status, 200))};
       }
       // Exponential backoff with full jitter in [backoff/2, backoff]; the
       // receiver's Retry-After, when longer, wins.
@@ -259,9 +387,11 @@ class OtlpHttpExporter : public Exporter {
     }
   }
 
-  // Sleeps in short slices so that shutdown's earlier deadline is noticed.
-  static void sleep_until(Clock::time_point until, const ExportDeadline& deadline) {
+  // Sleeps in short slices so that shutdown's earlier deadline is noticed
+  // (and shutdown itself, when nothing ever listened).
+  void sleep_until(Clock::time_point until, const ExportDeadline& deadline) const {
     for (;;) {
+      if (refused_only_ && deadline.shutting_down()) return;
       const auto now = Clock::now();
       const auto end = std::min(until, deadline.get());
       if (now >= end) return;
@@ -280,10 +410,14 @@ class OtlpHttpExporter : public Exporter {
   detail::OtlpEncoding metrics_encoding_{};
   detail::GzipCompressor gzip_;
   std::string body_;
+  std::string range_body_;  // a batch encoded to measure it, handed to send() without encoding again
   std::string zipped_;
   const std::string* payload_ = &body_;  // body_ or zipped_: what goes out
   detail::IdGenerator jitter_;
   std::uint64_t attempts_ = 0;
+  std::uint64_t values_cut_ = 0;
+  bool failure_reported_ = false;
+  bool refused_only_ = true;  // no attempt got further than a refused connection
 };
 
 }  // namespace trail

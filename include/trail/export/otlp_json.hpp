@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <variant>
 #include <vector>
@@ -54,20 +55,51 @@ void write_any_value(Out& out, const AttributeValue& value) {
   std::visit(Visitor{out}, value);
 }
 
+// Whether attribute i's key, invalid UTF-8 replaced, equals an earlier one's.
+inline bool repeats_earlier_key(const std::vector<Attribute>& attributes, std::size_t i) {
+  std::string key, earlier;
+  append_json_string(key, attributes[i].key);
+  for (std::size_t j = 0; j < i; ++j) {
+    earlier.clear();
+    append_json_string(earlier, attributes[j].key);
+    if (earlier == key) return true;
+  }
+  return false;
+}
+
 // A KeyValue list: [{"key":..,"value":{..}},...]. Shared by resource, span,
 // event and metric data point attributes. Out: std::string or StringSink.
+// Receivers reject a whole request for one empty or repeated key: such
+// attributes are left out (the first of equal keys stays) and counted in the
+// result. `unique_keys`: the caller guarantees distinct keys (the collector
+// does for spans), so only keys that UTF-8 repair changed are compared.
 template <class Out>
-void write_attributes(Out& out, const std::vector<Attribute>& attributes) {
+std::uint32_t write_attributes(Out& out, const std::vector<Attribute>& attributes, bool unique_keys = false) {
+  std::uint32_t dropped = 0;
+  bool first = true;
   out += '[';
   for (std::size_t i = 0; i < attributes.size(); ++i) {
-    if (i) out += ',';
+    const std::string& key = attributes[i].key;
+    if (key.empty()) {
+      ++dropped;
+      continue;
+    }
+    const std::size_t mark = out.size();
+    if (!first) out += ',';
     out += "{\"key\":";
-    append_json_string(out, attributes[i].key);
+    const bool repaired = append_json_string(out, key);
+    if ((repaired || !unique_keys) && i > 0 && repeats_earlier_key(attributes, i)) {
+      truncate_output(out, mark);
+      ++dropped;
+      continue;
+    }
     out += ",\"value\":";
     write_any_value(out, attributes[i].value);
     out += '}';
+    first = false;
   }
   out += ']';
+  return dropped;
 }
 
 // ,"attributes":[..] and ,"droppedAttributesCount":N, each only when non-empty.
@@ -75,7 +107,7 @@ template <class Out>
 void write_attribute_fields(Out& out, const std::vector<Attribute>& attributes, std::uint32_t dropped) {
   if (!attributes.empty()) {
     out += ",\"attributes\":";
-    write_attributes(out, attributes);
+    dropped += write_attributes(out, attributes, /*unique_keys=*/true);
   }
   if (dropped != 0) {
     out += ",\"droppedAttributesCount\":";
@@ -83,15 +115,21 @@ void write_attribute_fields(Out& out, const std::vector<Attribute>& attributes, 
   }
 }
 
-// "resource":{..} (a Resource message).
+// "resource":{..} (a Resource message); returns the attributes left out.
 template <class Out>
-void write_resource(Out& out, const Resource& resource) {
+std::uint32_t write_resource(Out& out, const Resource& resource) {
   out += "\"resource\":{";
+  std::uint32_t dropped = 0;
   if (!resource.attributes.empty()) {
     out += "\"attributes\":";
-    write_attributes(out, resource.attributes);
+    dropped = write_attributes(out, resource.attributes);
+    if (dropped != 0) {
+      out += ",\"droppedAttributesCount\":";
+      append_json_uint(out, dropped);
+    }
   }
   out += '}';
+  return dropped;
 }
 
 // "scope":{..} (an InstrumentationScope message).
@@ -140,11 +178,18 @@ void write_span(Out& out, const SpanData& span) {
   append_json_u64_string(out, span.end_time_unix_nano);
   write_attribute_fields(out, span.attributes, span.dropped_attributes_count);
 
+  // An event without a name is rejected by receivers: left out, counted.
+  std::uint32_t dropped_events = span.dropped_events_count;
   if (!span.events.empty()) {
     out += ",\"events\":[";
-    for (std::size_t i = 0; i < span.events.size(); ++i) {
-      const SpanEvent& event = span.events[i];
-      if (i) out += ',';
+    bool first = true;
+    for (const SpanEvent& event : span.events) {
+      if (event.name.empty()) {
+        ++dropped_events;
+        continue;
+      }
+      if (!first) out += ',';
+      first = false;
       out += "{\"timeUnixNano\":";
       append_json_u64_string(out, event.time_unix_nano);
       out += ",\"name\":";
@@ -154,9 +199,9 @@ void write_span(Out& out, const SpanData& span) {
     }
     out += ']';
   }
-  if (span.dropped_events_count != 0) {
+  if (dropped_events != 0) {
     out += ",\"droppedEventsCount\":";
-    append_json_uint(out, span.dropped_events_count);
+    append_json_uint(out, dropped_events);
   }
 
   if (span.status_code != StatusCode::unset || !span.status_message.empty()) {

@@ -87,6 +87,8 @@ struct Settings {
   OtlpProtocol metrics_protocol = OtlpProtocol::http_json;
   Compression traces_compression = Compression::none;
   Compression metrics_compression = Compression::none;
+  // TRAIL_OTLP_MAX_REQUEST_BYTES: larger batches are split (the Collector refuses over 20 MiB).
+  std::uint32_t otlp_max_request_bytes = 4u << 20;
 
   // Exporter selection; an empty list means "none".
   std::vector<ExporterKind> traces_exporters{ExporterKind::otlp};
@@ -630,6 +632,8 @@ inline void read_all(EnvReader& env, Settings& s) {
   read_compression(env, "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", s.traces_compression);
   read_compression(env, "OTEL_EXPORTER_OTLP_METRICS_COMPRESSION", s.metrics_compression);
 
+  read_int(env, "TRAIL_OTLP_MAX_REQUEST_BYTES", s.otlp_max_request_bytes, IntKind::positive_count);
+
   read_exporters(env, "OTEL_TRACES_EXPORTER", s.traces_exporters);
   read_exporters(env, "OTEL_METRICS_EXPORTER", s.metrics_exporters);
   read_string(env, "TRAIL_TRACES_FILE", s.traces_file);
@@ -665,9 +669,39 @@ inline void read_all(EnvReader& env, Settings& s) {
   read_int(env, "OTEL_METRIC_EXPORT_TIMEOUT", s.metric_export_timeout, IntKind::timeout);
 
   read_ring_capacity(env, s.ring_capacity);
+
+  // Without OTEL_METRICS_EXPORTER, metrics follow an explicit traces choice
+  // without otlp (console, file, none): a run without a collector must not
+  // wait at exit on the metrics endpoint.
+  if (env.get("OTEL_TRACES_EXPORTER") && !env.get("OTEL_METRICS_EXPORTER") &&
+      std::find(s.traces_exporters.begin(), s.traces_exporters.end(), ExporterKind::otlp) == s.traces_exporters.end())
+    s.metrics_exporters = s.traces_exporters;
 }
 
 }  // namespace envvar
+
+// Bounds for values that would exhaust memory or spin the flusher, from the
+// environment or a Config alike: clamped, one line each in `errors`.
+inline void clamp_settings(Settings& s, ErrorSink& errors) {
+  const auto clamp = [&](const char* name, auto& value, auto min, auto max, const char* unit) {
+    const auto original = value;
+    if (value < min) value = min;
+    if (value > max) value = max;
+    if (value == original) return;
+    const auto number = [](auto v) {
+      if constexpr (std::is_same_v<decltype(v), std::chrono::milliseconds>) return std::to_string(v.count());
+      else return std::to_string(v);
+    };
+    errors.push_back("trail: " + std::string(name) + " " + number(original) + " is outside [" + number(min) + ", " +
+                     number(max) + "] " + unit + "; using " + number(value));
+  };
+  using std::chrono::milliseconds;
+  clamp("OTEL_BSP_MAX_QUEUE_SIZE", s.bsp_max_queue_size, 1u, 1u << 20, "spans");
+  clamp("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", s.bsp_max_export_batch_size, 1u, s.bsp_max_queue_size, "spans");
+  clamp("OTEL_BSP_SCHEDULE_DELAY", s.bsp_schedule_delay, milliseconds(10), Settings::indefinite, "ms");
+  clamp("OTEL_METRIC_EXPORT_INTERVAL", s.metric_export_interval, milliseconds(100), Settings::indefinite, "ms");
+  clamp("TRAIL_OTLP_MAX_REQUEST_BYTES", s.otlp_max_request_bytes, 1u << 16, 1u << 30, "bytes");
+}
 
 // Reads every variable through `getenv_fn`; problems go to `errors`, one line
 // each. A parsing problem never throws; only running out of memory while
@@ -677,6 +711,7 @@ inline Settings settings_from_env(const EnvLookup& getenv_fn, ErrorSink& errors)
   TRAIL_TRY {
     Settings s;
     envvar::read_all(env, s);
+    clamp_settings(s, errors);
     return s;
   }
   TRAIL_CATCH_ALL {  // bad_alloc, or an exception from a user-supplied lookup

@@ -103,4 +103,31 @@ inline bool parse_url(std::string_view text, Url& out, std::string& error) {
   return true;
 }
 
+// The URL as it may be printed: scheme, host, port and path only. Userinfo
+// and the query may hold credentials (user:pass@, ?api_key=); the fragment
+// goes too. Not validated: also for URLs that parse_url refuses.
+inline std::string printable_url(std::string_view text) {
+  std::string out;
+  const std::size_t sep = text.find("://");
+  std::string_view rest = text;
+  if (sep != std::string_view::npos) {
+    out.append(text.substr(0, sep + 3));
+    rest = text.substr(sep + 3);
+  }
+  const std::size_t authority_end = rest.find_first_of("/?#");
+  std::string_view authority = rest.substr(0, authority_end);
+  if (const std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
+    out += "***@";
+    authority.remove_prefix(at + 1);
+  }
+  out.append(authority);
+  if (authority_end != std::string_view::npos) {
+    const std::string_view tail = rest.substr(authority_end);
+    const std::size_t query = tail.find_first_of("?#");
+    out.append(tail.substr(0, query));
+    if (query != std::string_view::npos) out += "?***";
+  }
+  return out;
+}
+
 }  // namespace trail::detail

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Fault suite: a multi-threaded agent (tests/fault_agent.cpp) exports to the
+# independent OTLP receiver (../shared/tools/otlp-receiver) in every fault
+# mode, and to hostile servers of our own (scripts/ci/hostile_server.js).
+# Each run must keep the stats identity (recorded = exported + dropped +
+# pending, nothing pending after shutdown), return from shutdown within the
+# export timeout + 1.5 s, and, with the receiver, check.js must accept what
+# arrived. Skips cleanly without ../shared.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+repo=$PWD
+receiver="$repo/../shared/tools/otlp-receiver"
+if [[ ! -f $receiver/server.js ]]; then
+  echo "faults: $receiver not found; skipping the fault suite"
+  exit 0
+fi
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update
+  apt-get install -y --no-install-recommends nodejs npm
+fi
+[[ -d $receiver/node_modules ]] || (cd "$receiver" && npm ci --no-audit --no-fund --loglevel=error)
+command -v cmake >/dev/null && command -v ninja >/dev/null || bash scripts/deps.sh
+
+build=${TRAIL_BUILD_ROOT:-build/ci}/faults
+launcher=()
+command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" >/dev/null
+cmake --build "$build" --target fault_agent -j "$(nproc)"
+agent="$build/tests/fault_agent"
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# Short timeouts keep the stage fast; the bound the agent checks follows them.
+export OTEL_BSP_EXPORT_TIMEOUT=3000 OTEL_EXPORTER_OTLP_TIMEOUT=1000 OTEL_BSP_SCHEDULE_DELAY=300
+export OTEL_METRIC_EXPORT_INTERVAL=500 OTEL_TRACES_EXPORTER=otlp OTEL_METRICS_EXPORTER=otlp
+export OTEL_SERVICE_NAME=trail-faults FAULT_RUN_MS=800
+
+# start_server NAME COMMAND...: runs it in the background, waits for its
+# first line and sets server_port to the last number before " out=".
+start_server() {
+  local name=$1 first fd
+  shift
+  mkfifo "$work/$name.fifo"
+  "$@" >"$work/$name.fifo" 2>"$work/$name.err" &
+  pids+=($!)
+  exec {fd}<"$work/$name.fifo"
+  if ! read -r -t 20 first <&"$fd"; then
+    echo "faults: $name did not start" >&2
+    cat "$work/$name.err" >&2
+    return 1
+  fi
+  cat <&"$fd" >/dev/null &
+  pids+=($!)
+  server_port=$(grep -o '[0-9][0-9]*' <<<"${first%% out=*}" | tail -n 1)
+}
+
+failed=0
+run_agent() {  # label expect endpoint
+  local label=$1 expect=$2 endpoint=$3 t0=$SECONDS
+  if FAULT_EXPECT=$expect OTEL_EXPORTER_OTLP_ENDPOINT=$endpoint timeout 60 "$agent" >"$work/agent.out" 2>"$work/agent.err"; then
+    echo "faults: $label: ok in $((SECONDS - t0)) s: $(cat "$work/agent.out")"
+  else
+    echo "faults: $label: FAILED after $((SECONDS - t0)) s"
+    cat "$work/agent.out" "$work/agent.err"
+    failed=1
+  fi
+}
+
+# The receiver, switched through its fault modes with POST /control.
+start_server receiver node "$receiver/server.js" --port 0 --out "$work/out" --quiet
+port=$server_port
+control() {
+  node -e "fetch('http://127.0.0.1:$port/control', {method: 'POST', headers: {'Content-Type': 'application/json'},
+           body: process.argv[1]}).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))" "$1"
+}
+for spec in ok:all slow:300:all flaky:all partial:any status503:none status429:1:none status500:none close:none \
+            garbage:none redirect:http://192.0.2.1:4318/v1/traces:none; do
+  expect=${spec##*:}
+  mode=${spec%:*}
+  control "{\"mode\": \"$mode\"}"
+  run_agent "receiver $mode" "$expect" "http://127.0.0.1:$port"
+done
+control '{"mode": "ok"}'
+if node "$receiver/check.js" "$work/out" --min-spans 1 >"$work/check.out" 2>&1; then
+  echo "faults: check.js accepts everything that arrived: $(tail -n 1 "$work/check.out")"
+else
+  echo "faults: check.js FAILED"
+  cat "$work/check.out"
+  failed=1
+fi
+
+# Hostile servers: nothing of these is accepted, nothing may hang.
+for mode in silent endless-headers endless-chunked huge-length reset http10 redirect; do
+  start_server "hostile-$mode" node scripts/ci/hostile_server.js "$mode"
+  hport=$server_port
+  expect=none
+  [[ $mode == http10 ]] && expect=all
+  run_agent "hostile $mode" "$expect" "http://127.0.0.1:$hport"
+done
+
+exit $failed

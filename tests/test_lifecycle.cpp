@@ -1,0 +1,333 @@
+// The edges of a program's life: init / shutdown cycles, a flusher stuck in
+// an exporter, spans recorded before init or left at shutdown, sustained
+// load, fork(), a forgotten init. Every test checks the Stats identity:
+// recorded == exported + dropped (by reason) + pending.
+#include <doctest/doctest.h>
+
+#include <trail/runtime.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "support/sanitizers.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+void check_identity(const trail::Stats& s) {
+  CHECK(s.spans_recorded == s.spans_exported + s.spans_dropped() + s.spans_pending);
+}
+
+void record_spans(int n, const char* name = "work") {
+  for (int i = 0; i < n; ++i) {
+    trail::Span s(name);
+    s.set("i", i);
+  }
+}
+
+// Records on a thread of its own that then exits (its ring is reclaimed).
+void record_on_thread(int n, const char* name = "work") {
+  std::thread([=] { record_spans(n, name); }).join();
+}
+
+trail::Config memory_config(std::shared_ptr<trail::Exporter> exporter) {
+  trail::Config c;
+  c.settings.traces_exporters = {};
+  c.settings.metrics_exporters = {};
+  c.settings.bsp_schedule_delay = 60s;
+  c.settings.bsp_export_timeout = 2000ms;
+  c.exporters.push_back(std::move(exporter));
+  return c;
+}
+
+// Blocks every export until released; counts the calls.
+class BlockingExporter : public trail::Exporter {
+ public:
+  trail::ExportResult export_spans(const trail::SpanBatch&, const trail::ExportDeadline&) override {
+    std::unique_lock<std::mutex> lock(mutex_);
+    ++calls_;
+    entered_.notify_all();
+    released_.wait(lock, [&] { return open_; });
+    return {};
+  }
+  void release() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    open_ = true;
+    released_.notify_all();
+  }
+  bool wait_entered(std::chrono::milliseconds within) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return entered_.wait_for(lock, within, [&] { return calls_ > 0; });
+  }
+  int calls() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return calls_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable entered_, released_;
+  bool open_ = false;
+  int calls_ = 0;
+};
+
+// Counts and forgets (an InMemoryExporter would grow without bound under load).
+class CountingExporter : public trail::Exporter {
+ public:
+  trail::ExportResult export_spans(const trail::SpanBatch& batch, const trail::ExportDeadline&) override {
+    spans += batch.size;
+    return {};
+  }
+  trail::ExportResult export_metrics(const trail::MetricBatch&, const trail::ExportDeadline&) override {
+    ++metric_batches;
+    return {};
+  }
+  std::atomic<std::uint64_t> spans{0};
+  std::atomic<int> metric_batches{0};
+};
+
+// stderr of f(), captured through a temporary file.
+template <class F>
+std::string capture_stderr(F&& f) {
+  std::fflush(stderr);
+  std::FILE* capture = std::tmpfile();
+  REQUIRE(capture != nullptr);
+  const int saved = ::dup(2);
+  ::dup2(::fileno(capture), 2);
+  f();
+  std::fflush(stderr);
+  ::dup2(saved, 2);
+  ::close(saved);
+  std::string text(1 << 16, '\0');
+  std::rewind(capture);
+  text.resize(std::fread(text.data(), 1, text.size(), capture));
+  std::fclose(capture);
+  return text;
+}
+
+}  // namespace
+
+TEST_CASE("a program that records but never calls init gets one hint at exit") {
+  int pipe_fds[2];
+  REQUIRE(::pipe(pipe_fds) == 0);
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::dup2(pipe_fds[1], 2);
+    trail::set_enabled(true);
+    trail::detail::g_state.init_called.store(false);  // as in a program that never called it
+    record_spans(3);
+    std::exit(0);  // runs the atexit hint
+  }
+  ::close(pipe_fds[1]);
+  std::string err;
+  char buf[512];
+  for (ssize_t n; (n = ::read(pipe_fds[0], buf, sizeof buf)) > 0;) err.append(buf, static_cast<std::size_t>(n));
+  ::close(pipe_fds[0]);
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  CHECK(WIFEXITED(status));
+  CHECK(err.find("trail::init() was never called") != std::string::npos);
+  CHECK(std::count(err.begin(), err.end(), '\n') == 1);
+}
+
+TEST_CASE("shutdown that gives up on a stuck flusher fences it off: a new init owns the rings alone") {
+  auto stuck = std::make_shared<BlockingExporter>();
+  trail::Config first = memory_config(stuck);
+  first.settings.bsp_export_timeout = 300ms;
+  first.settings.bsp_max_export_batch_size = 1;  // one span per export call
+  REQUIRE(trail::init(first));
+  record_on_thread(3, "first run");
+  std::thread flusher_client([] { trail::flush(200ms); });
+  REQUIRE(stuck->wait_entered(5s));
+  flusher_client.join();
+
+  const auto before = std::chrono::steady_clock::now();
+  trail::shutdown();  // gives up after the export timeout (+1 s) and detaches the flusher
+  CHECK(std::chrono::steady_clock::now() - before < 5s);
+  const trail::Stats first_stats = trail::stats();
+  CHECK(first_stats.spans_recorded == 3);
+  CHECK(first_stats.spans_pending == 0);
+  CHECK(first_stats.spans_dropped_shutdown == 3);  // one stuck in the exporter, two queued
+  check_identity(first_stats);
+
+  auto memory = std::make_shared<trail::InMemoryExporter>();
+  REQUIRE(trail::init(memory_config(memory)));
+  for (int i = 0; i < 4; ++i) record_on_thread(50, "second run");  // rings come and go
+  stuck->release();  // the old flusher wakes: it must touch nothing
+  for (int i = 0; i < 4; ++i) record_on_thread(50, "second run");
+  REQUIRE(trail::flush(5s));
+  std::this_thread::sleep_for(100ms);
+  CHECK(stuck->calls() == 1);  // no export after the fence
+  const auto spans = memory->spans();
+  CHECK(spans.size() == 400);
+  for (const auto& s : spans) CHECK(s.name == "second run");
+  const trail::Stats s = trail::stats();
+  CHECK(s.spans_recorded == 400);
+  CHECK(s.spans_exported == 400);
+  check_identity(s);
+  trail::shutdown();
+  CHECK(first_stats.spans_exported == 0);
+}
+
+TEST_CASE("the stats identity holds with a full ring, spans recorded before init, and at shutdown") {
+  SUBCASE("ring-full drops count as recorded") {
+    auto counting = std::make_shared<CountingExporter>();
+    REQUIRE(trail::init(memory_config(counting)));
+    trail::set_ring_capacity(64);
+    std::thread([] { record_spans(20000); }).join();
+    trail::set_ring_capacity(16384);
+    REQUIRE(trail::flush(5s));
+    const trail::Stats s = trail::stats();
+    CHECK(s.spans_recorded == 20000);
+    CHECK(s.spans_dropped_ring_full > 0);
+    CHECK(s.spans_exported == counting->spans.load());
+    CHECK(s.spans_pending == 0);
+    check_identity(s);
+    trail::shutdown();
+    check_identity(trail::stats());
+  }
+  SUBCASE("spans recorded before init are this run's: exported never exceeds recorded") {
+    record_on_thread(5, "early");
+    auto memory = std::make_shared<trail::InMemoryExporter>();
+    REQUIRE(trail::init(memory_config(memory)));
+    record_on_thread(3, "late");
+    REQUIRE(trail::flush(5s));
+    const trail::Stats s = trail::stats();
+    CHECK(s.spans_exported == 8);
+    CHECK(s.spans_recorded == 8);
+    check_identity(s);
+    trail::shutdown();
+  }
+  SUBCASE("what shutdown's deadline leaves is dropped with reason shutdown, not exported by the next run") {
+    auto stuck = std::make_shared<BlockingExporter>();
+    trail::Config config = memory_config(stuck);
+    config.settings.bsp_export_timeout = 200ms;
+    REQUIRE(trail::init(config));
+    record_on_thread(5000);  // 10,000 records: fits the default ring
+    trail::shutdown();
+    const trail::Stats s = trail::stats();
+    CHECK(s.spans_recorded == 5000);
+    CHECK(s.spans_dropped_shutdown == 5000);
+    CHECK(s.spans_pending == 0);
+    check_identity(s);
+    stuck->release();
+
+    auto memory = std::make_shared<trail::InMemoryExporter>();
+    REQUIRE(trail::init(memory_config(memory)));
+    REQUIRE(trail::flush(5s));
+    CHECK(memory->spans().empty());
+    CHECK(trail::stats().spans_recorded == 0);
+    trail::shutdown();
+  }
+  SUBCASE("no span exporter: spans are dropped with reason no_exporter") {
+    trail::Config config = memory_config(nullptr);
+    config.exporters.clear();
+    config.settings.metrics_exporters = {trail::ExporterKind::console};  // something works
+    std::string err = capture_stderr([&] { REQUIRE(trail::init(config)); });
+    record_on_thread(4);
+    REQUIRE(trail::flush(5s));
+    const trail::Stats s = trail::stats();
+    CHECK(s.spans_recorded == 4);
+    CHECK(s.spans_exported == 0);
+    CHECK(s.spans_dropped_no_exporter == 4);
+    check_identity(s);
+    err = capture_stderr([] { trail::shutdown(); });  // the console exporter prints metrics
+  }
+}
+
+TEST_CASE("init returns false with one clear line when no exporter can work, and records nothing") {
+  trail::Config config;
+  config.settings.traces_exporters = {trail::ExporterKind::file};
+  config.settings.metrics_exporters = {};
+  config.settings.traces_file = "/nonexistent-trail-dir/traces.jsonl";
+  bool started = true;
+  const std::string err = capture_stderr([&] { started = trail::init(config); });
+  CHECK_FALSE(started);
+  CHECK(std::count(err.begin(), err.end(), '\n') == 1);
+  CHECK(err.find("no exporter can work") != std::string::npos);
+  CHECK(err.find("/nonexistent-trail-dir/traces.jsonl") != std::string::npos);
+  CHECK_FALSE(trail::is_enabled());
+  trail::set_enabled(true);
+}
+
+TEST_CASE("under sustained load metrics are exported, flush returns and shutdown is in time") {
+  auto counting = std::make_shared<CountingExporter>();
+  trail::Config config = memory_config(counting);
+  config.settings.metric_export_interval = 200ms;
+  REQUIRE(trail::init(config));
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> producers;
+  for (int t = 0; t < 4; ++t)
+    producers.emplace_back([&] {
+      while (!stop.load(std::memory_order_relaxed)) record_spans(64);
+    });
+  std::this_thread::sleep_for(1500ms);
+  CHECK(counting->metric_batches.load() >= 2);  // about 7 due
+  const auto before = std::chrono::steady_clock::now();
+  CHECK(trail::flush(10s));  // everything recorded before the call, while recording goes on
+  CHECK(std::chrono::steady_clock::now() - before < 10s);
+  check_identity(trail::stats());
+  stop = true;
+  for (auto& p : producers) p.join();
+  trail::shutdown();
+  const trail::Stats s = trail::stats();
+  CHECK(s.spans_pending == 0);
+  check_identity(s);
+}
+
+TEST_CASE("after fork() the child draws ids of its own, not the parent's") {
+  auto memory = std::make_shared<trail::InMemoryExporter>();
+  REQUIRE(trail::init(memory_config(memory)));  // installs the fork handler
+  record_spans(1);                              // seeds this thread's generator
+  int pipe_fds[2];
+  REQUIRE(::pipe(pipe_fds) == 0);
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    const trail::TraceId id = trail::detail::t_state.ids.trace_id();
+    const bool written = ::write(pipe_fds[1], &id, sizeof id) == static_cast<ssize_t>(sizeof id);
+    ::_exit(written ? 0 : 1);
+  }
+  const trail::TraceId parent_id = trail::detail::t_state.ids.trace_id();
+  trail::TraceId child_id;
+  CHECK(::read(pipe_fds[0], &child_id, sizeof child_id) == static_cast<ssize_t>(sizeof child_id));
+  ::close(pipe_fds[0]);
+  ::close(pipe_fds[1]);
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  CHECK(WIFEXITED(status));
+  CHECK(child_id.valid());
+  CHECK(child_id != parent_id);
+  trail::shutdown();
+}
+
+TEST_CASE("a Config with a huge queue or a zero metric interval is clamped: init never aborts, the flusher never spins") {
+  auto counting = std::make_shared<CountingExporter>();
+  trail::Config config = memory_config(counting);
+  config.settings.bsp_max_queue_size = 2147483647;  // was reserved up front: bad_alloc
+  config.settings.metric_export_interval = std::chrono::milliseconds(0);
+  bool started = false;
+  const std::string err = capture_stderr([&] { started = trail::init(config); });
+  REQUIRE(started);
+  CHECK(err.find("OTEL_BSP_MAX_QUEUE_SIZE") != std::string::npos);
+  CHECK(err.find("OTEL_METRIC_EXPORT_INTERVAL") != std::string::npos);
+  std::this_thread::sleep_for(1000ms);
+  CHECK(counting->metric_batches.load() <= 12);  // every 100 ms at most (was one per 2 ms wake)
+  record_on_thread(10);
+  CHECK(trail::flush(5s));
+  trail::shutdown();
+  check_identity(trail::stats());
+}
