@@ -22,12 +22,16 @@ fi
 [[ -d $receiver/node_modules ]] || (cd "$receiver" && npm ci --no-audit --no-fund --loglevel=error)
 command -v cmake >/dev/null && command -v ninja >/dev/null || bash scripts/deps.sh
 
-build=${TRAIL_BUILD_ROOT:-build/ci}/faults
-launcher=()
-command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" >/dev/null
-cmake --build "$build" --target fault_agent -j "$(nproc)"
-agent="$build/tests/fault_agent"
+# FAULT_AGENT: an agent built already (e.g. by a sanitizer build).
+agent=${FAULT_AGENT:-}
+if [[ -z $agent ]]; then
+  build=${TRAIL_BUILD_ROOT:-build/ci}/faults
+  launcher=()
+  command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" >/dev/null
+  cmake --build "$build" --target fault_agent -j "$(nproc)"
+  agent="$build/tests/fault_agent"
+fi
 
 work=$(mktemp -d)
 pids=()
@@ -39,7 +43,10 @@ cleanup() {
 trap cleanup EXIT
 
 # Short timeouts keep the stage fast; the bound the agent checks follows them.
-export OTEL_BSP_EXPORT_TIMEOUT=3000 OTEL_EXPORTER_OTLP_TIMEOUT=1000 OTEL_BSP_SCHEDULE_DELAY=300
+# (The receiver validates every item through protobufjs: batches of 128
+# keep one request well under a second on a loaded machine.)
+export OTEL_BSP_EXPORT_TIMEOUT=5000 OTEL_EXPORTER_OTLP_TIMEOUT=3000 OTEL_BSP_SCHEDULE_DELAY=300
+export OTEL_BSP_MAX_EXPORT_BATCH_SIZE=128 TRAIL_RING_CAPACITY=65536
 export OTEL_METRIC_EXPORT_INTERVAL=500 OTEL_TRACES_EXPORTER=otlp OTEL_METRICS_EXPORTER=otlp
 export OTEL_SERVICE_NAME=trail-faults FAULT_RUN_MS=800
 
