@@ -30,8 +30,10 @@
 
 #include "support/http_test_server.hpp"
 #include "support/sanitizers.hpp"
+#include "support/stderr_capture.hpp"
 
 using namespace std::chrono_literals;
+using trail::test::capture_stderr;
 using nlohmann::json;
 using trail::test::HttpTestServer;
 using trail::test::Reply;
@@ -676,25 +678,6 @@ TEST_CASE("metrics reach POST /v1/metrics as a cumulative ExportMetricsServiceRe
 }
 
 namespace {
-
-// stderr of f(), captured through a temporary file.
-template <class F>
-std::string capture_stderr(F&& f) {
-  std::fflush(stderr);
-  std::FILE* capture = std::tmpfile();
-  REQUIRE(capture != nullptr);
-  const int saved = ::dup(2);
-  ::dup2(::fileno(capture), 2);
-  f();
-  std::fflush(stderr);
-  ::dup2(saved, 2);
-  ::close(saved);
-  std::string text(1 << 16, '\0');
-  std::rewind(capture);
-  text.resize(std::fread(text.data(), 1, text.size(), capture));
-  std::fclose(capture);
-  return text;
-}
 
 std::vector<trail::SpanData> big_spans(int n, std::size_t value_bytes) {
   std::vector<trail::SpanData> spans(static_cast<std::size_t>(n));

@@ -21,8 +21,10 @@
 #include <unistd.h>
 
 #include "support/sanitizers.hpp"
+#include "support/stderr_capture.hpp"
 
 using namespace std::chrono_literals;
+using trail::test::capture_stderr;
 
 namespace {
 
@@ -97,25 +99,6 @@ class CountingExporter : public trail::Exporter {
   std::atomic<std::uint64_t> spans{0};
   std::atomic<int> metric_batches{0};
 };
-
-// stderr of f(), captured through a temporary file.
-template <class F>
-std::string capture_stderr(F&& f) {
-  std::fflush(stderr);
-  std::FILE* capture = std::tmpfile();
-  REQUIRE(capture != nullptr);
-  const int saved = ::dup(2);
-  ::dup2(::fileno(capture), 2);
-  f();
-  std::fflush(stderr);
-  ::dup2(saved, 2);
-  ::close(saved);
-  std::string text(1 << 16, '\0');
-  std::rewind(capture);
-  text.resize(std::fread(text.data(), 1, text.size(), capture));
-  std::fclose(capture);
-  return text;
-}
 
 }  // namespace
 

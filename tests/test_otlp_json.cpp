@@ -493,6 +493,7 @@ TEST_CASE("partialSuccess of a response body: counts, messages, and bodies that 
   CHECK(rejected_count("NOT JSON", "rejectedSpans", message) == 0);
   CHECK(rejected_count("", "rejectedSpans", message) == 0);
   CHECK(message.empty());
+}
 
 TEST_CASE("items a receiver rejects the whole request for are left out and counted, never sent") {
   trail::SpanData span;
