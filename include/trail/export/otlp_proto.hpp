@@ -43,15 +43,65 @@ inline void write_proto_any_value(ProtoWriter& w, const AttributeValue& value) {
   std::visit(Visitor{w}, value);
 }
 
-// repeated KeyValue (key = 1, value = 2) as field `field` of the enclosing message.
+// The size of a scalar AnyValue whose strings need no repair, 0 otherwise
+// (string arrays and ill-formed UTF-8 take the back-patching path).
+inline std::size_t scalar_any_value_size(const AttributeValue& value) noexcept {
+  if (const auto* s = std::get_if<std::string>(&value)) return utf8_valid(*s) ? 1 + varint_size(s->size()) + s->size() : 0;
+  if (std::holds_alternative<bool>(value)) return 2;
+  if (const auto* i = std::get_if<std::int64_t>(&value)) return 1 + varint_size(static_cast<std::uint64_t>(*i));
+  if (std::holds_alternative<double>(value)) return 9;
+  return 0;
+}
+
+// repeated KeyValue (key = 1, value = 2) as field `field` of the enclosing
+// message. Most attributes are scalars with valid UTF-8: their sizes are
+// known up front and they are written in one go (with the span's fixed
+// fields below: 8.3 M spans/s against 4.5 M when every KeyValue and AnyValue
+// was back-patched, benchmarks/bench_encodings.cpp).
 inline void write_proto_attributes(ProtoWriter& w, std::uint32_t field, const std::vector<Attribute>& attributes) {
   for (const Attribute& a : attributes) {
-    const auto kv = w.open(field);
-    w.string_field(1, a.key);
-    const auto value = w.open(2);
-    write_proto_any_value(w, a.value);
-    w.close(value);
-    w.close(kv);
+    const std::size_t value_size = scalar_any_value_size(a.value);
+    if (value_size == 0 || !utf8_valid(a.key)) {
+      const auto kv = w.open(field);
+      w.string_field(1, a.key);
+      const auto value = w.open(2);
+      write_proto_any_value(w, a.value);
+      w.close(value);
+      w.close(kv);
+      continue;
+    }
+    const std::size_t key = a.key.size();
+    const std::size_t kv_size = 1 + varint_size(key) + key + 1 + varint_size(value_size) + value_size;
+    char* p = w.raw(kv_size + 15);  // + the KeyValue's tag and length
+    p = put_tag(p, field, WireType::len);
+    p = put_varint(p, kv_size);
+    p = put_tag(p, 1, WireType::len);
+    p = put_varint(p, key);
+    p = put_bytes(p, a.key.data(), key);
+    p = put_tag(p, 2, WireType::len);
+    p = put_varint(p, value_size);
+    switch (a.value.index()) {
+      case 0: {  // string_value = 1
+        const auto& s = std::get<std::string>(a.value);
+        p = put_tag(p, 1, WireType::len);
+        p = put_varint(p, s.size());
+        p = put_bytes(p, s.data(), s.size());
+        break;
+      }
+      case 1:  // bool_value = 2
+        p = put_tag(p, 2, WireType::varint);
+        p = put_varint(p, std::get<bool>(a.value) ? 1 : 0);
+        break;
+      case 2:  // int_value = 3
+        p = put_tag(p, 3, WireType::varint);
+        p = put_varint(p, static_cast<std::uint64_t>(std::get<std::int64_t>(a.value)));
+        break;
+      default:  // double_value = 4
+        p = put_tag(p, 4, WireType::fixed64);
+        p = put_fixed64(p, double_bits(std::get<double>(a.value)));
+        break;
+    }
+    w.commit(p);
   }
 }
 
@@ -71,26 +121,32 @@ inline void write_proto_scope(ProtoWriter& w, std::uint32_t field, const Instrum
 }
 
 // Ids are bytes fields, most significant byte first (the order of the hex form).
-inline void write_proto_id(ProtoWriter& w, std::uint32_t field, std::uint64_t hi, std::uint64_t lo, bool has_hi) {
-  char bytes[16];
-  char* p = bytes;
-  if (has_hi)
-    for (int i = 7; i >= 0; --i) *p++ = static_cast<char>(static_cast<unsigned char>(hi >> (8 * i)));
-  for (int i = 7; i >= 0; --i) *p++ = static_cast<char>(static_cast<unsigned char>(lo >> (8 * i)));
-  w.bytes_field(field, bytes, static_cast<std::size_t>(p - bytes));
+inline char* put_id_bytes(char* p, std::uint64_t v) noexcept {
+  for (int i = 7; i >= 0; --i) *p++ = static_cast<char>(static_cast<unsigned char>(v >> (8 * i)));
+  return p;
 }
 
 // Span, as field 2 (spans) of ScopeSpans.
 inline void write_proto_span(ProtoWriter& w, const SpanData& span) {
   const auto m = w.open(2, 2);
-  write_proto_id(w, 1, span.trace_id.hi, span.trace_id.lo, true);            // trace_id
-  write_proto_id(w, 2, 0, span.span_id.value, false);                         // span_id
+  char* p = w.raw(2 + 16 + 2 + 8);
+  p = put_bytes(p, "\x0a\x10", 2);                                              // trace_id, 16 bytes
+  p = put_id_bytes(put_id_bytes(p, span.trace_id.hi), span.trace_id.lo);
+  p = put_bytes(p, "\x12\x08", 2);                                              // span_id, 8 bytes
+  w.commit(put_id_bytes(p, span.span_id.value));
   if (!span.trace_state.empty()) w.string_field(3, span.trace_state);         // trace_state
-  if (span.parent_span_id.valid()) write_proto_id(w, 4, 0, span.parent_span_id.value, false);  // parent_span_id
+  if (span.parent_span_id.valid()) {                                          // parent_span_id
+    p = put_bytes(w.raw(10), "\x22\x08", 2);
+    w.commit(put_id_bytes(p, span.parent_span_id.value));
+  }
   w.string_field(5, span.name);                                               // name
-  w.varint_field(6, static_cast<std::uint64_t>(span.kind));                   // kind
-  w.fixed64_field(7, span.start_time_unix_nano);                              // start_time_unix_nano
-  w.fixed64_field(8, span.end_time_unix_nano);                                // end_time_unix_nano
+  p = w.raw(2 + 9 + 9);
+  p = put_tag(p, 6, WireType::varint);                                        // kind
+  p = put_varint(p, static_cast<std::uint64_t>(span.kind));
+  p = put_tag(p, 7, WireType::fixed64);                                       // start_time_unix_nano
+  p = put_fixed64(p, span.start_time_unix_nano);
+  p = put_tag(p, 8, WireType::fixed64);                                       // end_time_unix_nano
+  w.commit(put_fixed64(p, span.end_time_unix_nano));
   write_proto_attributes(w, 9, span.attributes);                              // attributes
   if (span.dropped_attributes_count != 0) w.varint_field(10, span.dropped_attributes_count);
   for (const SpanEvent& event : span.events) {                                // events = 11

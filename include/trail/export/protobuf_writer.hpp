@@ -27,20 +27,35 @@ constexpr std::size_t varint_size(std::uint64_t v) noexcept {
   return n;
 }
 
-// Writes v as a varint at p (room for 10 bytes); returns the bytes written.
-inline std::size_t put_varint(char* p, std::uint64_t v) noexcept {
-  std::size_t n = 0;
+// The put_* functions write at p (the caller made room) and return the end.
+inline char* put_varint(char* p, std::uint64_t v) noexcept {
   while (v >= 0x80) {
-    p[n++] = static_cast<char>(static_cast<unsigned char>(v | 0x80));
+    *p++ = static_cast<char>(static_cast<unsigned char>(v | 0x80));
     v >>= 7;
   }
-  p[n++] = static_cast<char>(static_cast<unsigned char>(v));
-  return n;
+  *p++ = static_cast<char>(static_cast<unsigned char>(v));
+  return p;
+}
+
+inline char* put_tag(char* p, std::uint32_t field, WireType type) noexcept {
+  return put_varint(p, (std::uint64_t{field} << 3) | static_cast<std::uint32_t>(type));
 }
 
 // Little-endian, whatever the host's byte order (compilers make it one store).
-inline void put_fixed64(char* p, std::uint64_t v) noexcept {
+inline char* put_fixed64(char* p, std::uint64_t v) noexcept {
   for (int i = 0; i < 8; ++i) p[i] = static_cast<char>(static_cast<unsigned char>(v >> (8 * i)));
+  return p + 8;
+}
+
+inline char* put_bytes(char* p, const char* data, std::size_t n) noexcept {
+  if (n != 0) std::memcpy(p, data, n);  // data may be null when n is 0
+  return p + n;
+}
+
+inline std::uint64_t double_bits(double v) noexcept {
+  std::uint64_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  return bits;
 }
 
 // True when `bytes` is well-formed UTF-8 (protobuf `string` fields must be).
@@ -100,10 +115,7 @@ class ProtoWriter {
 
   std::size_t size() const noexcept { return sink_.size(); }
 
-  void varint(std::uint64_t v) {
-    char* p = sink_.reserve(10);
-    sink_.set_size(size() + put_varint(p, v));
-  }
+  void varint(std::uint64_t v) { commit(put_varint(raw(10), v)); }
   void tag(std::uint32_t field, WireType type) { varint((std::uint64_t{field} << 3) | static_cast<std::uint32_t>(type)); }
 
   // Fields, always written (proto3 leaves zero values out; callers decide).
@@ -146,9 +158,7 @@ class ProtoWriter {
 
   // Unframed values, for packed repeated fixed64 / double fields.
   void fixed64(std::uint64_t v) {
-    char* p = sink_.reserve(8);
-    put_fixed64(p, v);
-    sink_.set_size(size() + 8);
+    commit(put_fixed64(raw(8), v));
   }
   void double_value(double v) { fixed64(double_bits(v)); }
 
@@ -176,12 +186,12 @@ class ProtoWriter {
     put_varint(sink_.data() + m.at, length);
   }
 
+  // For hot paths that know their sizes: room for n bytes at raw(n), written
+  // with the put_* functions, then commit(the end they returned).
+  char* raw(std::size_t n) { return sink_.reserve(n); }
+  void commit(const char* end) noexcept { sink_.set_size(static_cast<std::size_t>(end - sink_.data())); }
+
  private:
-  static std::uint64_t double_bits(double v) noexcept {
-    std::uint64_t bits;
-    std::memcpy(&bits, &v, sizeof bits);
-    return bits;
-  }
 
   StringSink sink_;
   std::string repaired_;  // scratch for strings that need UTF-8 repair
