@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include <trail/export/html_exporter.hpp>
+#include <trail/runtime.hpp>
 
 #include "support/sample_run.hpp"
 
@@ -181,4 +182,26 @@ TEST_CASE("an unwritable path fails the flush with the reason, without throwing"
   CHECK_FALSE(r.ok());
   CHECK(r.message.find("/nonexistent-dir/x.html.tmp") != std::string::npos);
   exporter.shutdown();  // reports on stderr, does not throw
+}
+
+TEST_CASE("OTEL_TRACES_EXPORTER=html through trail::init: written at each flush and at shutdown, metrics included") {
+  const std::string path = "test_html_runtime.html";
+  std::remove(path.c_str());
+  trail::Config config;
+  config.settings.traces_exporters = {trail::ExporterKind::html};
+  config.settings.metrics_exporters = {};  // the html file takes the metrics anyway
+  config.settings.html_file = path;
+  REQUIRE(trail::init(config));
+  { TRAIL_SPAN("first"); }
+  REQUIRE(trail::flush(std::chrono::seconds(5)));
+  auto d = data_of(read_file(path));
+  CHECK(d["spans"]["n"] == 1);
+  bool health = false;
+  for (const auto& m : d["metrics"]) health = health || m["name"] == "trail.spans.exported";
+  CHECK(health);
+  { TRAIL_SPAN("second"); }
+  trail::shutdown();
+  d = data_of(read_file(path));
+  CHECK(d["spans"]["n"] == 2);
+  std::remove(path.c_str());
 }
