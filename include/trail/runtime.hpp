@@ -45,6 +45,9 @@ struct Config {
   // settings.metrics_exporters name; each gets spans and metrics.
   std::vector<std::shared_ptr<Exporter>> exporters;
   InstrumentationScope scope{"trail", version_string};
+  // The byte stream under the OTLP/HTTP exporter (see export/transport.hpp);
+  // empty: trail's own, plain TCP for http:// and TLS for https://.
+  TransportFactory transport;
 };
 
 namespace detail {
@@ -71,8 +74,16 @@ inline void report_config_error(const std::string& message) {
   std::fprintf(stderr, "trail: %s\n", message.c_str());
 }
 
-inline OtlpHttpOptions otlp_options(const Settings& s) {
+inline OtlpHttpOptions otlp_options(const Config& config) {
+  const Settings& s = config.settings;
   OtlpHttpOptions o;
+  o.traces_tls.certificate = s.traces_certificate;
+  o.traces_tls.client_certificate = s.traces_client_certificate;
+  o.traces_tls.client_key = s.traces_client_key;
+  o.metrics_tls.certificate = s.metrics_certificate;
+  o.metrics_tls.client_certificate = s.metrics_client_certificate;
+  o.metrics_tls.client_key = s.metrics_client_key;
+  o.transport = config.transport;
   o.traces_endpoint = s.traces_endpoint;
   o.metrics_endpoint = s.metrics_endpoint;
   o.traces_headers = s.traces_headers;
@@ -108,15 +119,16 @@ struct SharedExporters {
 };
 
 // The exporters that settings name for one signal; why one cannot work goes to `problems`.
-inline void add_configured_exporters(const std::vector<ExporterKind>& kinds, const Settings& s, bool traces,
+inline void add_configured_exporters(const std::vector<ExporterKind>& kinds, const Config& config, bool traces,
                                      SharedExporters& shared, std::vector<std::shared_ptr<Exporter>>& out,
                                      std::vector<std::string>& problems) {
+  const Settings& s = config.settings;
   auto& otlp = shared.otlp;
   for (ExporterKind kind : kinds) {
     switch (kind) {
       case ExporterKind::otlp:
         if (otlp == nullptr) {
-          otlp = std::make_shared<OtlpHttpExporter>(otlp_options(s));
+          otlp = std::make_shared<OtlpHttpExporter>(otlp_options(config));
           if (!otlp->error().empty()) problems.push_back(otlp->error());
         }
         if (otlp->error().empty()) out.push_back(otlp);
@@ -222,8 +234,8 @@ inline bool init(const Config& config = Config()) {
   std::vector<std::shared_ptr<Exporter>> span_exporters;
   std::vector<std::shared_ptr<Exporter>> metric_exporters;
   std::vector<std::string> problems;
-  detail::add_configured_exporters(s.traces_exporters, s, true, shared, span_exporters, problems);
-  detail::add_configured_exporters(s.metrics_exporters, s, false, shared, metric_exporters, problems);
+  detail::add_configured_exporters(s.traces_exporters, config, true, shared, span_exporters, problems);
+  detail::add_configured_exporters(s.metrics_exporters, config, false, shared, metric_exporters, problems);
   // The whole-run files show the run's metrics whatever OTEL_METRICS_EXPORTER says.
   for (std::shared_ptr<Exporter> e : {std::shared_ptr<Exporter>(shared.html), std::shared_ptr<Exporter>(shared.perfetto)})
     if (e && std::find(metric_exporters.begin(), metric_exporters.end(), e) == metric_exporters.end())

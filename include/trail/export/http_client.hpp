@@ -1,32 +1,27 @@
-// The built-in HTTP/1.1 client used by the OTLP/HTTP exporter: POST only, plain
-// http, one keep-alive connection, every step bounded by a deadline. Written on
-// POSIX sockets so that trail needs no HTTP library.
+// The built-in HTTP/1.1 client used by the OTLP/HTTP exporter: POST only, one
+// keep-alive connection, every step bounded by a deadline. It does the HTTP
+// framing and parsing; the bytes go through a Transport (transport.hpp): plain
+// TCP for http://, TLS for https://, or the user's own.
 #pragma once
 
 #include <trail/config.hpp>
 #include <trail/export/text.hpp>
+#include <trail/export/transport.hpp>
 #include <trail/export/url.hpp>
+#include <trail/platform/socket.hpp>
+#if defined(TRAIL_WITH_TLS)
+#include <trail/export/tls_transport.hpp>
+#endif
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
-#include <climits>
 #include <cstdint>
-#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
-
-#include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <sys/uio.h>
-#include <unistd.h>
 
 namespace trail::detail {
 
@@ -86,21 +81,6 @@ inline std::string excerpt(std::string_view bytes, std::size_t max = 32) {
   }
   if (bytes.size() > max) out += "...";
   return out;
-}
-
-inline std::string errno_text(int err) { return std::strerror(err); }
-
-// Waits for `events` on fd. 1: ready (or an error to be read), 0: deadline passed, -1: poll failed.
-inline int poll_until(int fd, short events, std::chrono::steady_clock::time_point deadline) noexcept {
-  for (;;) {
-    const auto now = std::chrono::steady_clock::now();
-    if (now >= deadline) return 0;
-    const auto ms = std::chrono::ceil<std::chrono::milliseconds>(deadline - now).count();
-    pollfd p{fd, events, 0};
-    const int r = ::poll(&p, 1, static_cast<int>(std::min<long long>(ms, INT_MAX)));
-    if (r > 0) return 1;
-    if (r < 0 && errno != EINTR) return -1;
-  }
 }
 
 // Days since 1970-01-01 for a proleptic Gregorian date (H. Hinnant's algorithm).
@@ -225,13 +205,44 @@ inline std::optional<std::chrono::milliseconds> parse_retry_after(std::string_vi
   return std::chrono::milliseconds(seconds * 1000);
 }
 
+// trail's default TransportFactory: plain TCP for http://, TLS over TCP for
+// https:// when trail was built with TLS (TRAIL_WITH_TLS).
+inline std::unique_ptr<Transport> make_transport(const TransportOptions& options, std::string& error) {
+  if (options.scheme == "http") return std::make_unique<TcpTransport>();
+  if (options.scheme == "https") {
+#if defined(TRAIL_WITH_TLS)
+    return make_tls_transport(std::make_unique<TcpTransport>(), options, error);
+#else
+    error =
+        "https needs TLS, which this build of trail does not have: install OpenSSL (Debian: libssl-dev) and build "
+        "with TLS (CMake: -DTRAIL_WITH_TLS=ON, Meson: -Dtls=enabled), or send to a local OpenTelemetry Collector "
+        "over http://";
+    return nullptr;
+#endif
+  }
+  error = "unsupported URL scheme '" + options.scheme + "'";
+  return nullptr;
+}
+
 // One connection, reused (keep-alive); not thread-safe: meant for the one flusher thread.
 class HttpClient {
  public:
-  explicit HttpClient(HttpLimits limits = {}) noexcept : limits_(limits) {}
+  explicit HttpClient(HttpLimits limits = {}, TransportFactory factory = make_transport,
+                      TransportOptions options = {})
+      : limits_(limits), factory_(std::move(factory)), options_(std::move(options)) {}
   ~HttpClient() { close(); }
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
+
+  // Makes the transport for `scheme` ahead of the first request, so that a
+  // configuration problem (no TLS, a bad certificate file) shows at once.
+  bool prepare(const std::string& scheme, std::string& error) noexcept {
+    try {
+      return use_scheme(scheme, error);
+    } catch (...) {
+      return false;
+    }
+  }
 
   // Sends one POST and reads its response, all before `deadline`. Never throws.
   // Caller headers named Host, Content-Type, Content-Length, Transfer-Encoding or
@@ -251,8 +262,8 @@ class HttpClient {
   }
 
   void close() noexcept {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
+    if (transport_ != nullptr) transport_->close();
+    connected_ = false;
     in_.clear();
     in_pos_ = 0;
   }
@@ -262,23 +273,32 @@ class HttpClient {
   enum class Step { ok, failed, closed_early };
   enum class Io { ok, eof, reset, failed };
 
+  bool use_scheme(const std::string& scheme, std::string& error) {
+    if (transport_ != nullptr && options_.scheme == scheme) return true;
+    close();
+    transport_.reset();
+    options_.scheme = scheme;
+    if (factory_) transport_ = factory_(options_, error);
+    if (transport_ == nullptr && error.empty()) error = "no transport for '" + scheme + "' URLs";
+    return transport_ != nullptr;
+  }
+
   void post_impl(HttpResponse& r, const Url& url, const std::vector<HttpHeader>& headers,
                  std::string_view content_type, std::string_view body,
                  std::chrono::steady_clock::time_point deadline) {
-    if (url.scheme != "http") {
-      r.error = url.scheme == "https"
-                    ? "https is not supported by trail's built-in HTTP client; use an http:// endpoint "
-                      "(for example a local OpenTelemetry Collector)"
-                    : "unsupported URL scheme '" + url.scheme + "'";
-      return;
-    }
+    if (!use_scheme(url.scheme, r.error)) return;
     std::string head;
     if (!build_head(url, headers, content_type, body.size(), head, r.error)) return;
-    if (fd_ >= 0 && (host_ != url.host || port_ != url.port || !idle_connection_usable())) close();
+    if (connected_ && (host_ != url.host || port_ != url.port || !transport_->idle_usable())) close();
 
     for (int attempt = 0;; ++attempt) {
-      const bool reused = fd_ >= 0;
-      if (!reused && !connect_to(url, deadline, r.error)) return;
+      const bool reused = connected_;
+      if (!reused) {
+        if (!transport_->connect(url.host, url.port, deadline, r.error)) return;
+        connected_ = true;
+        host_ = url.host;
+        port_ = url.port;
+      }
       Step step = send_all(head, body, deadline, r.error);
       if (step == Step::ok) step = read_response(r, deadline);
       if (step == Step::ok) {
@@ -343,115 +363,23 @@ class HttpClient {
     return true;
   }
 
-  // An idle keep-alive connection with anything to read has been closed by the
-  // server (or holds stray bytes): either way, do not send on it.
-  bool idle_connection_usable() const noexcept {
-    pollfd p{fd_, POLLIN, 0};
-    return ::poll(&p, 1, 0) == 0;
-  }
-
-  bool connect_to(const Url& url, std::chrono::steady_clock::time_point deadline, std::string& error) {
-    const std::string where = (url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host) + ":" +
-                              std::to_string(url.port);
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_protocol = IPPROTO_TCP;
-    hints.ai_flags = AI_NUMERICSERV;
-    addrinfo* found = nullptr;
-    const int rc = ::getaddrinfo(url.host.c_str(), std::to_string(url.port).c_str(), &hints, &found);
-    if (rc != 0) {
-      error = "cannot resolve '" + url.host + "': " + (rc == EAI_SYSTEM ? http::errno_text(errno) : ::gai_strerror(rc));
-      return false;
-    }
-    const std::unique_ptr<addrinfo, void (*)(addrinfo*)> guard(found, ::freeaddrinfo);
-
-    std::string last = "no address";
-    for (const addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
-      const int fd = ::socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-      if (fd < 0) {
-        last = http::errno_text(errno);
-        continue;
-      }
-      const int one = 1;
-      ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-      ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-#ifdef SO_NOSIGPIPE
-      ::setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
-#endif
-      int err = 0;
-      if (::connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
-        err = errno;
-        if (err == EINPROGRESS || err == EINTR) {
-          const int ready = http::poll_until(fd, POLLOUT, deadline);
-          if (ready == 0) {
-            ::close(fd);
-            error = "timed out connecting to " + where;
-            return false;
-          }
-          socklen_t len = sizeof err;
-          if (ready < 0 || ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
-        }
-      }
-      if (err != 0) {
-        ::close(fd);
-        last = http::errno_text(err);
-        continue;
-      }
-      fd_ = fd;
-      host_ = url.host;
-      port_ = url.port;
-      in_.clear();
-      in_pos_ = 0;
-      return true;
-    }
-    error = "cannot connect to " + where + ": " + last;
-    return false;
-  }
-
   Step send_all(std::string_view head, std::string_view body, std::chrono::steady_clock::time_point deadline,
                 std::string& error) {
-#ifdef MSG_NOSIGNAL
-    constexpr int flags = MSG_NOSIGNAL;
-#else
-    constexpr int flags = 0;
-#endif
-    iovec iov[2] = {{const_cast<char*>(head.data()), head.size()}, {const_cast<char*>(body.data()), body.size()}};
-    iovec* next = iov;
-    int count = body.empty() ? 1 : 2;
-    while (count > 0) {
-      msghdr msg{};
-      msg.msg_iov = next;
-      msg.msg_iovlen = static_cast<decltype(msg.msg_iovlen)>(count);
-      const ssize_t n = ::sendmsg(fd_, &msg, flags);
-      if (n < 0) {
-        const int err = errno;
-        if (err == EINTR) continue;
-        if (err == EAGAIN || err == EWOULDBLOCK) {
-          const int ready = http::poll_until(fd_, POLLOUT, deadline);
-          if (ready == 0) return error = "timed out sending the HTTP request", Step::failed;
-          if (ready < 0) return error = "poll failed: " + http::errno_text(errno), Step::failed;
-          continue;
-        }
-        if (err == EPIPE || err == ECONNRESET) {
-          error = "connection closed by the server while sending the request";
-          return Step::closed_early;
-        }
-        return error = "send failed: " + http::errno_text(err), Step::failed;
-      }
-      auto sent = static_cast<std::size_t>(n);
-      while (count > 0 && sent >= next->iov_len) {
-        sent -= next->iov_len;
-        ++next;
-        --count;
-      }
-      if (count > 0) {
-        next->iov_base = static_cast<char*>(next->iov_base) + sent;
-        next->iov_len -= sent;
-      }
+    const ConstBuffer buffers[2] = {{head.data(), head.size()}, {body.data(), body.size()}};
+    switch (transport_->write(buffers, body.empty() ? 1 : 2, deadline, error)) {
+      case TransportStatus::ok:
+        return Step::ok;
+      case TransportStatus::eof:
+      case TransportStatus::reset:
+        error = "connection closed by the server while sending the request";
+        return Step::closed_early;
+      case TransportStatus::timeout:
+        error = "timed out sending the HTTP request";
+        return Step::failed;
+      case TransportStatus::failed:
+        break;
     }
-    return Step::ok;
+    return Step::failed;
   }
 
   // Reads more bytes into in_.
@@ -464,24 +392,24 @@ class HttpClient {
       in_pos_ = 0;
     }
     constexpr std::size_t chunk = 16 * 1024;
-    for (;;) {
-      const std::size_t old = in_.size();
-      in_.resize(old + chunk);
-      const ssize_t n = ::recv(fd_, &in_[old], chunk, 0);
-      in_.resize(old + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
-      if (n > 0) return Io::ok;
-      if (n == 0) return error = "connection closed by the server", Io::eof;
-      const int err = errno;
-      if (err == EINTR) continue;
-      if (err == EAGAIN || err == EWOULDBLOCK) {
-        const int ready = http::poll_until(fd_, POLLIN, deadline);
-        if (ready == 0) return error = "timed out waiting for the HTTP response", Io::failed;
-        if (ready < 0) return error = "poll failed: " + http::errno_text(errno), Io::failed;
-        continue;
-      }
-      if (err == ECONNRESET || err == EPIPE) return error = "connection reset by the server", Io::reset;
-      return error = "recv failed: " + http::errno_text(err), Io::failed;
+    const std::size_t old = in_.size();
+    in_.resize(old + chunk);
+    std::size_t received = 0;
+    const TransportStatus status = transport_->read(&in_[old], chunk, received, deadline, error);
+    in_.resize(old + received);
+    switch (status) {
+      case TransportStatus::ok:
+        return Io::ok;
+      case TransportStatus::eof:
+        return error = "connection closed by the server", Io::eof;
+      case TransportStatus::reset:
+        return error = "connection reset by the server", Io::reset;
+      case TransportStatus::timeout:
+        return error = "timed out waiting for the HTTP response", Io::failed;
+      case TransportStatus::failed:
+        break;
     }
+    return Io::failed;
   }
 
   std::size_t buffered() const noexcept { return in_.size() - in_pos_; }
@@ -673,7 +601,10 @@ class HttpClient {
   }
 
   HttpLimits limits_;
-  int fd_ = -1;
+  TransportFactory factory_;
+  TransportOptions options_;  // options_.scheme: what transport_ was made for
+  std::unique_ptr<Transport> transport_;
+  bool connected_ = false;
   std::string host_;
   std::uint16_t port_ = 0;
   std::string in_;          // received, from in_pos_ on not yet consumed

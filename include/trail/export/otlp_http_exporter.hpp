@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -30,6 +31,7 @@
 #include "otlp_proto.hpp"
 #include "otlp_proto_metrics.hpp"
 #include "settings.hpp"
+#include "transport.hpp"
 #include "url.hpp"
 
 namespace trail {
@@ -50,6 +52,12 @@ struct OtlpHttpOptions {
   // Request bodies stay under this (the Collector refuses over 20 MiB): a
   // larger batch is split; a single larger span gets its longest values cut.
   std::size_t max_request_bytes = std::size_t{4} << 20;
+  // For https endpoints: CA, client certificate and key files per signal
+  // (the scheme field is set from the endpoint).
+  TransportOptions traces_tls;
+  TransportOptions metrics_tls;
+  // Makes the byte stream under HTTP; empty: trail's own (plain TCP / TLS).
+  TransportFactory transport;
 };
 
 namespace detail {
@@ -57,16 +65,15 @@ namespace detail {
 // An endpoint as messages show it: no userinfo, no query, no control characters.
 inline std::string shown_endpoint(const std::string& endpoint) { return http::excerpt(printable_url(endpoint), 200); }
 
-// Why an endpoint cannot be used, or empty when it can.
-inline std::string endpoint_error(const std::string& endpoint, Url& url) {
+// Why an endpoint cannot be used, or empty when it can. Makes the client's
+// transport now, so that a missing TLS build or a bad certificate file shows
+// at init().
+inline std::string endpoint_error(const std::string& endpoint, Url& url, HttpClient& client) {
   std::string error;
   if (!parse_url(endpoint, url, error))
     return fmt::format("invalid OTLP endpoint \"{}\": {}", shown_endpoint(endpoint), error);
-  if (url.scheme == "https")
-    return fmt::format(
-        "OTLP endpoint \"{}\" uses https, but trail's built-in client speaks plain HTTP only; run an OpenTelemetry "
-        "Collector beside the program (receiving OTLP/HTTP on http://localhost:4318) and let it export over TLS",
-        shown_endpoint(endpoint));
+  if (!client.prepare(url.scheme, error))
+    return fmt::format("OTLP endpoint \"{}\": {}", shown_endpoint(endpoint), error);
   return {};
 }
 
@@ -174,9 +181,21 @@ inline bool protobuf_response(const HttpResponse& response, OtlpProtocol sent) {
 
 class OtlpHttpExporter : public Exporter {
  public:
-  explicit OtlpHttpExporter(OtlpHttpOptions options = {}) : options_(std::move(options)) {
-    error_ = detail::endpoint_error(options_.traces_endpoint, traces_url_);
-    if (error_.empty()) error_ = detail::endpoint_error(options_.metrics_endpoint, metrics_url_);
+  explicit OtlpHttpExporter(OtlpHttpOptions options = {})
+      : options_(std::move(options)),
+        traces_client_(std::make_unique<detail::HttpClient>(detail::HttpLimits{}, transport_factory(options_),
+                                                            options_.traces_tls)) {
+    // One connection for both signals (as the receiver sees one client),
+    // unless their TLS settings differ.
+    const TransportOptions& t = options_.traces_tls;
+    const TransportOptions& m = options_.metrics_tls;
+    if (t.certificate != m.certificate || t.client_certificate != m.client_certificate ||
+        t.client_key != m.client_key)
+      metrics_own_client_ =
+          std::make_unique<detail::HttpClient>(detail::HttpLimits{}, transport_factory(options_), m);
+    metrics_client_ = metrics_own_client_ ? metrics_own_client_.get() : traces_client_.get();
+    error_ = detail::endpoint_error(options_.traces_endpoint, traces_url_, *traces_client_);
+    if (error_.empty()) error_ = detail::endpoint_error(options_.metrics_endpoint, metrics_url_, *metrics_client_);
     if (error_.empty()) error_ = detail::headers_error(options_.traces_headers);
     if (error_.empty()) error_ = detail::headers_error(options_.metrics_headers);
     traces_headers_ = detail::http_headers(options_.traces_headers);
@@ -211,11 +230,14 @@ class OtlpHttpExporter : public Exporter {
       else
         detail::write_metrics_request_proto(body, batch.resource, batch.scope, batch.metrics);
     };
-    return send(metrics_url_, metrics_headers_, options_.metrics_timeout, "rejectedDataPoints", metrics_encoding_,
-                encode, deadline);
+    return send(*metrics_client_, metrics_url_, metrics_headers_, options_.metrics_timeout, "rejectedDataPoints",
+                metrics_encoding_, encode, deadline);
   }
 
-  void shutdown() noexcept override { client_.close(); }
+  void shutdown() noexcept override {
+    traces_client_->close();
+    metrics_client_->close();
+  }
 
   // Requests sent, retries included (for tests and stats).
   std::uint64_t attempts() const noexcept { return attempts_; }
@@ -228,6 +250,10 @@ class OtlpHttpExporter : public Exporter {
 
  private:
   static bool retryable(int status) { return status == 429 || status == 502 || status == 503 || status == 504; }
+
+  static TransportFactory transport_factory(const OtlpHttpOptions& o) {
+    return o.transport ? o.transport : TransportFactory(detail::make_transport);
+  }
 
   // The request body in `encoding`: encoded by `encode`, then compressed.
   template <class Encode>
@@ -279,8 +305,8 @@ class OtlpHttpExporter : public Exporter {
       else encode_spans(p, batch, spans, n, body);
       range_body_.clear();
     };
-    return send(traces_url_, traces_headers_, options_.traces_timeout, "rejectedSpans", traces_encoding_, encode,
-                deadline);
+    return send(*traces_client_, traces_url_, traces_headers_, options_.traces_timeout, "rejectedSpans",
+                traces_encoding_, encode, deadline);
   }
 
   // The result of a batch sent as two requests.
@@ -315,7 +341,7 @@ class OtlpHttpExporter : public Exporter {
   }
 
   template <class Encode>
-  ExportResult send(const detail::Url& url, const std::vector<detail::HttpHeader>& headers,
+  ExportResult send(detail::HttpClient& client, const detail::Url& url, const std::vector<detail::HttpHeader>& headers,
                     std::chrono::milliseconds timeout, const char* rejected_field, detail::OtlpEncoding& encoding,
                     const Encode& encode, const ExportDeadline& deadline) {
     if (!error_.empty()) return {ExportResult::Status::failure, 0, error_};
@@ -331,7 +357,7 @@ class OtlpHttpExporter : public Exporter {
                 fmt::format("gave up after {} attempt(s) at the export deadline: {}", attempt - 1, last_error)};
       ++attempts_;
       const auto response =
-          client_.post(url, headers, detail::content_type(encoding.protocol), *payload_, std::min(end, now + timeout));
+          client.post(url, headers, detail::content_type(encoding.protocol), *payload_, std::min(end, now + timeout));
       std::optional<std::chrono::milliseconds> retry_after;
       if (!response.transport_ok) {
         last_error = response.error;
@@ -404,8 +430,10 @@ class OtlpHttpExporter : public Exporter {
   detail::Url metrics_url_;
   std::vector<detail::HttpHeader> traces_headers_;
   std::vector<detail::HttpHeader> metrics_headers_;
+  std::unique_ptr<detail::HttpClient> traces_client_;
+  std::unique_ptr<detail::HttpClient> metrics_own_client_;  // when the metrics' TLS settings differ
+  detail::HttpClient* metrics_client_;
   std::string error_;
-  detail::HttpClient client_;
   detail::OtlpEncoding traces_encoding_{};
   detail::OtlpEncoding metrics_encoding_{};
   detail::GzipCompressor gzip_;

@@ -21,6 +21,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -89,6 +90,10 @@ struct Settings {
   Compression metrics_compression = Compression::none;
   // TRAIL_OTLP_MAX_REQUEST_BYTES: larger batches are split (the Collector refuses over 20 MiB).
   std::uint32_t otlp_max_request_bytes = 4u << 20;
+  // TLS for https endpoints, PEM file paths per signal: CA certificates to
+  // trust (empty: the system store), client certificate and key for mTLS.
+  std::string traces_certificate, traces_client_certificate, traces_client_key;
+  std::string metrics_certificate, metrics_client_certificate, metrics_client_key;
 
   // Exporter selection; an empty list means "none".
   std::vector<ExporterKind> traces_exporters{ExporterKind::otlp};
@@ -633,6 +638,23 @@ inline void read_all(EnvReader& env, Settings& s) {
   read_compression(env, "OTEL_EXPORTER_OTLP_METRICS_COMPRESSION", s.metrics_compression);
 
   read_int(env, "TRAIL_OTLP_MAX_REQUEST_BYTES", s.otlp_max_request_bytes, IntKind::positive_count);
+
+  // Certificate files: the signal's variable, else the generic one.
+  const std::pair<const char*, std::string Settings::*> tls_files[] = {
+      {"CERTIFICATE", &Settings::traces_certificate},
+      {"CLIENT_CERTIFICATE", &Settings::traces_client_certificate},
+      {"CLIENT_KEY", &Settings::traces_client_key},
+      {"CERTIFICATE", &Settings::metrics_certificate},
+      {"CLIENT_CERTIFICATE", &Settings::metrics_client_certificate},
+      {"CLIENT_KEY", &Settings::metrics_client_key},
+  };
+  for (std::size_t i = 0; i < std::size(tls_files); ++i) {
+    const std::string suffix = tls_files[i].first;
+    const std::string signal = i < 3 ? "TRACES_" : "METRICS_";
+    std::string& field = s.*(tls_files[i].second);
+    read_string(env, ("OTEL_EXPORTER_OTLP_" + suffix).c_str(), field);
+    read_string(env, ("OTEL_EXPORTER_OTLP_" + signal + suffix).c_str(), field);
+  }
 
   read_exporters(env, "OTEL_TRACES_EXPORTER", s.traces_exporters);
   read_exporters(env, "OTEL_METRICS_EXPORTER", s.metrics_exporters);
