@@ -225,12 +225,15 @@ class TcpTransport final : public Transport {
       }).detach();
       pending_ = std::move(lookup);
     }
-    std::unique_lock<std::mutex> lock(pending_->mutex);
-    if (!pending_->done_cv.wait_until(lock, deadline, [this] { return pending_->done; })) {
-      error = "timed out resolving '" + host + "'";
-      return false;
+    const std::shared_ptr<posix::Lookup> lookup = pending_;
+    {
+      std::unique_lock<std::mutex> lock(lookup->mutex);
+      if (!lookup->done_cv.wait_until(lock, deadline, [&lookup] { return lookup->done; })) {
+        error = "timed out resolving '" + host + "'";
+        return false;
+      }
     }
-    const auto lookup = std::move(pending_);
+    pending_.reset();
     if (lookup->rc != 0) {
       error = "cannot resolve '" + host +
               "': " + (lookup->rc == EAI_SYSTEM ? posix::errno_text(lookup->err) : ::gai_strerror(lookup->rc));
