@@ -28,7 +28,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "support/capture_stderr.hpp"
 #include "support/http_test_server.hpp"
 #include "support/sanitizers.hpp"
 #include "support/stderr_capture.hpp"

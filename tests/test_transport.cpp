@@ -24,7 +24,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "support/capture_stderr.hpp"
+#include "support/stderr_capture.hpp"
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
