@@ -13,6 +13,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -63,6 +64,7 @@ struct Runtime {
   // Flushers whose thread shutdown() had to detach: closed, kept alive (and
   // reachable, so that leak checkers stay quiet) for their thread.
   std::vector<std::shared_ptr<Flusher>> abandoned;
+  std::atomic<bool> running{false};  // read without the mutex at process exit
 };
 
 inline Runtime*& runtime_instance() {
@@ -177,13 +179,26 @@ inline void after_fork_in_child() noexcept {
 // Stops exporting: ends the sessions still open (as indeterminate), flushes
 // what was recorded (within the export timeout) and joins the flusher.
 // Idempotent; also runs at process exit.
+//
+// A Windows DLL: call shutdown() before the DLL is unloaded or the process
+// exits. Left to the atexit handler that runs at DLL_PROCESS_DETACH during
+// ExitProcess, it returns at once (the flusher thread is already gone), says
+// so on stderr, and what was not yet exported is lost; it never waits.
 inline void shutdown() noexcept {
+  if (detail::platform::threads_terminated_by_exit()) {
+    if (!detail::runtime_instance()->running.exchange(false)) return;
+    std::fputs("trail: process exit with trail still running in a DLL; the flusher is gone and spans not yet "
+               "exported are lost: call trail::shutdown() before exit\n",
+               stderr);
+    return;
+  }
   detail::Runtime& rt = *detail::runtime_instance();
   std::shared_ptr<detail::Flusher> flusher;
   {
     std::lock_guard<std::mutex> lock(rt.mutex);
     flusher = std::move(rt.flusher);
     if (!flusher) return;
+    rt.running.store(false);
     rt.shutting_down = true;
   }
   // Sessions still open end as indeterminate and go out with the last flush.
@@ -257,6 +272,7 @@ inline bool init(const Config& config = Config()) {
 
   rt.flusher = std::make_shared<detail::Flusher>(detail::flusher_options(s), Resource{s.resource}, config.scope,
                                                  std::move(span_exporters), std::move(metric_exporters));
+  rt.running.store(true);
   set_enabled(true);
   if (!rt.hooks_installed) {
     rt.hooks_installed = true;

@@ -44,12 +44,7 @@
 #include <utility>
 #include <vector>
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include "sockets.hpp"
 
 namespace trail::test {
 
@@ -211,33 +206,24 @@ class HttpTestServer {
   void stop() {
     stop_.store(true);
     if (thread_.joinable()) thread_.join();
-    if (listen_fd_ >= 0) ::close(listen_fd_);
-    listen_fd_ = -1;
+    if (listen_fd_ != net::no_socket) net::close(listen_fd_);
+    listen_fd_ = net::no_socket;
   }
 
  private:
   static constexpr int slice_ms = 20;
   static constexpr std::size_t max_head = 1 << 20;
 
-  static void configure(int fd) {
-    ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-#ifdef SO_NOSIGPIPE
-    const int one = 1;
-    ::setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
-#endif
-  }
-
   bool listen_on_loopback() {
     const int family = options_.ipv6 ? AF_INET6 : AF_INET;
-    listen_fd_ = ::socket(family, SOCK_STREAM, 0);
-    if (listen_fd_ < 0) return fail("socket");
-    configure(listen_fd_);
+    listen_fd_ = net::open_tcp(family);
+    if (listen_fd_ == net::no_socket) return fail("socket");
+    net::set_nonblocking(listen_fd_);
     sockaddr_storage addr{};
     socklen_t len = 0;
     if (options_.ipv6) {
       const int one = 1;
-      ::setsockopt(listen_fd_, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+      ::setsockopt(listen_fd_, IPPROTO_IPV6, IPV6_V6ONLY, reinterpret_cast<const char*>(&one), sizeof one);
       auto* a = reinterpret_cast<sockaddr_in6*>(&addr);
       a->sin6_family = AF_INET6;
       a->sin6_addr = in6addr_loopback;
@@ -256,65 +242,62 @@ class HttpTestServer {
     return true;
   }
   bool fail(const char* what) {
-    error_ = std::string(what) + ": " + std::strerror(errno);
-    if (listen_fd_ >= 0) ::close(listen_fd_);
-    listen_fd_ = -1;
+    error_ = std::string(what) + ": " + net::error_text(net::last_error());
+    if (listen_fd_ != net::no_socket) net::close(listen_fd_);
+    listen_fd_ = net::no_socket;
     return false;
   }
 
   // Waits for `events` in short slices. False once stopping.
-  bool wait(int fd, short events) const {
+  bool wait(net::socket_t fd, short events) const {
     while (!stop_.load()) {
       pollfd p{fd, events, 0};
-      if (::poll(&p, 1, slice_ms) > 0) return true;
+      if (net::poll(&p, 1, slice_ms) > 0) return true;
     }
     return false;
   }
 
   void run() {
     while (wait(listen_fd_, POLLIN)) {
-      const int fd = ::accept(listen_fd_, nullptr, nullptr);
-      if (fd < 0) continue;
-      configure(fd);
+      const net::socket_t fd = ::accept(listen_fd_, nullptr, nullptr);
+      if (fd == net::no_socket) continue;
+      net::set_nonblocking(fd);
       int number = 0;
       {
         std::lock_guard<std::mutex> lock(mutex_);
         number = ++connection_count_;
       }
       serve(fd, number);
-      ::shutdown(fd, SHUT_WR);
-      ::close(fd);
+      ::shutdown(fd, net::shut_write);
+      net::close(fd);
     }
   }
 
   // Appends received bytes to `in`. False on EOF, error or stop.
-  bool receive(int fd, std::string& in) const {
+  bool receive(net::socket_t fd, std::string& in) const {
     char buf[64 * 1024];
     for (;;) {
-      const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      const auto n = ::recv(fd, buf, sizeof buf, 0);
       if (n > 0) {
         in.append(buf, static_cast<std::size_t>(n));
         return true;
       }
       if (n == 0) return false;
-      if (errno == EINTR) continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK) return false;
+      const int err = net::last_error();
+      if (net::interrupted(err)) continue;
+      if (!net::would_block(err)) return false;
       if (!wait(fd, POLLIN)) return false;
     }
   }
 
-  bool send_all(int fd, std::string_view bytes) const {
-#ifdef MSG_NOSIGNAL
-    constexpr int flags = MSG_NOSIGNAL;
-#else
-    constexpr int flags = 0;
-#endif
+  bool send_all(net::socket_t fd, std::string_view bytes) const {
     while (!bytes.empty()) {
-      const ssize_t n = ::send(fd, bytes.data(), bytes.size(), flags);
+      const auto n = ::send(fd, bytes.data(), static_cast<int>(std::min<std::size_t>(bytes.size(), 1 << 30)),
+                            net::send_flags);
       if (n > 0) {
         bytes.remove_prefix(static_cast<std::size_t>(n));
-      } else if (n < 0 && errno != EINTR) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK) return false;
+      } else if (n < 0 && !net::interrupted(net::last_error())) {
+        if (!net::would_block(net::last_error())) return false;
         if (!wait(fd, POLLOUT)) return false;
       }
     }
@@ -322,7 +305,7 @@ class HttpTestServer {
   }
 
   // Parses one request from `in` (receiving more as needed) and removes it from `in`.
-  bool read_request(int fd, std::string& in, Request& req) const {
+  bool read_request(net::socket_t fd, std::string& in, Request& req) const {
     std::size_t end;
     while ((end = in.find("\r\n\r\n")) == std::string::npos) {
       if (in.size() > max_head || !receive(fd, in)) return false;
@@ -361,7 +344,7 @@ class HttpTestServer {
     return true;
   }
 
-  void serve(int fd, int number) {
+  void serve(net::socket_t fd, int number) {
     std::string in;
     for (;;) {
       Request req;
@@ -407,7 +390,7 @@ class HttpTestServer {
 
   Options options_;
   std::string error_;
-  int listen_fd_ = -1;
+  net::socket_t listen_fd_ = net::no_socket;
   std::uint16_t port_ = 0;
   std::atomic<bool> stop_{false};
   std::thread thread_;

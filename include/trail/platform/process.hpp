@@ -61,6 +61,22 @@ inline unsigned long process_id() noexcept {
 #endif
 }
 
+// True while Windows tears the process down (ExitProcess, then each DLL's
+// DLL_PROCESS_DETACH with its atexit handlers): every other thread, the
+// flusher included, has been terminated and the loader lock is held, so
+// waiting for the flusher could only time out. Never true elsewhere: there,
+// exit() runs the atexit handlers with every thread still alive.
+inline bool threads_terminated_by_exit() noexcept {
+#if defined(_WIN32)
+  using Query = BOOLEAN(NTAPI*)();
+  static const auto query = reinterpret_cast<Query>(
+      reinterpret_cast<void*>(::GetProcAddress(::GetModuleHandleW(L"ntdll.dll"), "RtlDllShutdownInProgress")));
+  return query != nullptr && query() != 0;
+#else
+  return false;
+#endif
+}
+
 // Runs `fn` in the child after every fork(); nothing where there is no fork.
 inline void on_fork_child(void (*fn)()) noexcept {
 #if defined(_WIN32)
