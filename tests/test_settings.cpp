@@ -586,11 +586,11 @@ TEST_CASE("the sampler ratio parser: unsigned decimals, the grammar of from_char
       {"0", 0.0},     {"1", 1.0},        {"0.25", 0.25}, {".5", 0.5},       {"5.", 5.0},          {"1e-1", 0.1},
       {"25E-2", 0.25}, {"1e+0", 1.0},    {"0.1", 0.1},   {"0.000001", 1e-6}, {"000.5000", 0.5},   {"0e5", 0.0},
       {"123456789012345678901234e-24", 0.123456789012345678901234}};
-  for (const auto& [text, want] : good) {
+  for (const auto& entry : good) {
     double got = -1;
-    CAPTURE(text);
-    REQUIRE(parse_unsigned_decimal(text, got));
-    CHECK(got == doctest::Approx(want).epsilon(1e-15));
+    CAPTURE(entry.first);
+    REQUIRE(parse_unsigned_decimal(entry.first, got));
+    CHECK(got == doctest::Approx(entry.second).epsilon(1e-15));
   }
   // Exactly the double nearest to the decimal, for the common short forms.
   double v = 0;

@@ -6,5 +6,8 @@ set(CMAKE_C_COMPILER i686-linux-gnu-gcc)
 set(CMAKE_CXX_COMPILER i686-linux-gnu-g++)
 set(CMAKE_FIND_ROOT_PATH /usr/i686-linux-gnu)
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
+# Static: Debian 12's qemu-i386 hangs starting a thread in a dynamically
+# linked i386 program (glibc 2.36); statically linked ones run.
+set(CMAKE_EXE_LINKER_FLAGS_INIT "-static")
 set(CMAKE_CROSSCOMPILING_EMULATOR qemu-i386 -L /usr/i686-linux-gnu)
 include(${CMAKE_CURRENT_LIST_DIR}/header-only-deps.cmake)

@@ -103,6 +103,15 @@ class TickConverter {
     segments_[count_++] = Segment{now.tick, here, rate};
   }
 
+  // The end of tick `tick`: not before any instant the tick covers, and at
+  // least 1 ns after its start (ticks shorter than 1 ns convert alike).
+  // Monotonic in `tick`, so intervals nested in ticks stay nested in ns.
+  std::uint64_t end_of_tick_ns(std::uint64_t tick) const noexcept {
+    const std::uint64_t next = to_unix_ns(tick + 1);
+    const std::uint64_t after_start = to_unix_ns(tick) + 1;
+    return next > after_start ? next : after_start;
+  }
+
   double ns_per_tick() const noexcept { return segments_[count_ - 1].rate; }
 
  private:

@@ -344,7 +344,7 @@ class Collector {
     // The end of the tick the span ended in: the reported interval always
     // contains the true one, so a span shorter than a tick (52 ns at 19.2 MHz
     // on aarch64) lasts one tick instead of zero, and nesting holds.
-    s.end_time_unix_nano = clock_.to_unix_ns(r.span.end + 1);
+    s.end_time_unix_nano = clock_.end_of_tick_ns(r.span.end);
     if (s.end_time_unix_nano < s.start_time_unix_nano) s.end_time_unix_nano = s.start_time_unix_nano;
     // OTLP SpanFlags: W3C flags, and whether the parent's remoteness is known.
     s.flags = 0x01u | 0x100u | ((r.slot & span_remote_parent) ? 0x200u : 0u);
