@@ -6,6 +6,8 @@ set(CMAKE_C_COMPILER i686-linux-gnu-gcc)
 set(CMAKE_CXX_COMPILER i686-linux-gnu-g++)
 set(CMAKE_FIND_ROOT_PATH /usr/i686-linux-gnu)
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
+set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
+set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 # Static: Debian 12's qemu-i386 hangs starting a thread in a dynamically
 # linked i386 program (glibc 2.36); statically linked ones run.
 set(CMAKE_EXE_LINKER_FLAGS_INIT "-static")

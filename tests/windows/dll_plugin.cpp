@@ -11,7 +11,9 @@ extern "C" __declspec(dllexport) bool plugin_start(const char* traces_file) {
   config.exporters.push_back(std::make_shared<trail::FileExporter>(traces_file, /*truncate=*/true));
   if (!trail::init(config)) return false;
   std::thread([] {
-    for (int i = 0; i < 10; ++i) TRAIL_SPAN("in the dll");
+    for (int i = 0; i < 10; ++i) {
+      TRAIL_SPAN("in the dll");
+    }
   }).join();
   return true;
 }
