@@ -209,9 +209,10 @@ inline void shutdown() noexcept {
   std::lock_guard<std::mutex> lock(rt.mutex);
   rt.last_stats = final_stats;
   rt.shutting_down = false;
-  try {
+  TRAIL_TRY {
     if (!stopped) rt.abandoned.push_back(std::move(flusher));  // must outlive its detached thread
-  } catch (...) {
+  }
+  TRAIL_CATCH_ALL {
     new std::shared_ptr<detail::Flusher>(std::move(flusher));  // out of memory: leak it rather than destroy it
   }
 }

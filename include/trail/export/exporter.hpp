@@ -6,10 +6,12 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "../config.hpp"
 #include "metrics_data.hpp"
 #include "span_data.hpp"
 
@@ -90,5 +92,24 @@ class Exporter {
   // Last call, at shutdown; release resources here.
   virtual void shutdown() noexcept {}
 };
+
+namespace detail {
+
+// Inside a handler: what the caught exception says.
+#if TRAIL_EXCEPTIONS
+inline std::string current_exception_text() {
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "not a std::exception";
+  }
+}
+#else
+inline std::string current_exception_text() { return {}; }  // never called: nothing throws
+#endif
+
+}  // namespace detail
 
 }  // namespace trail

@@ -13,7 +13,6 @@
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
-#include <exception>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -65,21 +64,6 @@ struct FlusherOptions {
   SpanLimits limits;
   CodeOptions code;
 };
-
-// Inside a handler: what the caught exception says.
-#if TRAIL_EXCEPTIONS
-inline std::string current_exception_text() {
-  try {
-    throw;
-  } catch (const std::exception& e) {
-    return e.what();
-  } catch (...) {
-    return "not a std::exception";
-  }
-}
-#else
-inline std::string current_exception_text() { return {}; }  // never called: nothing throws
-#endif
 
 class Flusher {
  public:

@@ -286,12 +286,11 @@ class RunFileExporter : public Exporter {
   ExportResult force_flush(const ExportDeadline&) override { return write(); }
 
   void shutdown() noexcept override {
-    try {
+    TRAIL_TRY {
       const ExportResult r = dirty_ || !written_ ? write() : ExportResult{};
       if (!r.ok()) std::fprintf(stderr, "trail: %s: %s\n", what_, r.message.c_str());
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "trail: %s: %s\n", what_, e.what());
     }
+    TRAIL_CATCH_ALL { std::fprintf(stderr, "trail: %s: %s\n", what_, detail::current_exception_text().c_str()); }
   }
 
  private:
