@@ -754,7 +754,7 @@ TEST_CASE("stderr stays clean: response bodies escaped and bounded, no URL useri
   CHECK(exporter.attempts() == 1);  // not retryable
 
   for (const char* endpoint : {"https://user:hunter2@example.com/v1/traces?api_key=SECRETKEY",
-                               "http://user:hunter2@example.com/v1/traces", "https://example.com/v1/traces?api_key=SECRETKEY"}) {
+                               "http://user:hunter2@example.com/v1/traces", "ftp://example.com/v1/traces?api_key=SECRETKEY"}) {
     trail::OtlpHttpOptions bad;
     bad.traces_endpoint = endpoint;
     const trail::OtlpHttpExporter e(bad);
