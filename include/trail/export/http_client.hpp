@@ -237,9 +237,9 @@ class HttpClient {
   // Makes the transport for `scheme` ahead of the first request, so that a
   // configuration problem (no TLS, a bad certificate file) shows at once.
   bool prepare(const std::string& scheme, std::string& error) noexcept {
-    try {
+    TRAIL_TRY {
       return use_scheme(scheme, error);
-    } catch (...) {
+    } TRAIL_CATCH_ALL {
       return false;
     }
   }

@@ -7,6 +7,7 @@
 // certificate (mTLS). Only included when trail is built with TRAIL_WITH_TLS.
 #pragma once
 
+#include "../config.hpp"
 #include "transport.hpp"
 
 #include <cstring>
@@ -132,10 +133,10 @@ class TlsTransport final : public Transport {
   bool connect(const std::string& host, std::uint16_t port, TransportDeadline deadline,
                std::string& error) noexcept override {
     close();
-    try {
+    TRAIL_TRY {
       if (!inner_->connect(host, port, deadline, error)) return false;
       if (handshake(host, port, deadline, error)) return true;
-    } catch (...) {
+    } TRAIL_CATCH_ALL {
       error = "TLS: out of memory";
     }
     close();
@@ -305,9 +306,9 @@ class TlsTransport final : public Transport {
   }
 
   TransportStatus failure(std::string& error, const char* what) noexcept {
-    try {
+    TRAIL_TRY {
       error = std::string(what) + ": " + tls::openssl_error("connection error");
-    } catch (...) {
+    } TRAIL_CATCH_ALL {
     }
     return TransportStatus::failed;
   }

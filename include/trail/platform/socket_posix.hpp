@@ -4,6 +4,7 @@
 // resolver that never answers cannot hold the flusher (or shutdown) past it.
 #pragma once
 
+#include "../config.hpp"
 #include "../export/transport.hpp"
 
 #include <algorithm>
@@ -86,9 +87,9 @@ class TcpTransport final : public Transport {
   bool connect(const std::string& host, std::uint16_t port, TransportDeadline deadline,
                std::string& error) noexcept override {
     close();
-    try {
+    TRAIL_TRY {
       return connect_impl(host, port, deadline, error);
-    } catch (...) {  // bad_alloc, or no thread for the lookup
+    } TRAIL_CATCH_ALL {  // bad_alloc, or no thread for the lookup
       error = "cannot connect: out of memory or no thread for name resolution";
       return false;
     }
@@ -181,9 +182,9 @@ class TcpTransport final : public Transport {
 
  private:
   static TransportStatus fail(std::string& error, std::string message) noexcept {
-    try {
+    TRAIL_TRY {
       error = std::move(message);
-    } catch (...) {
+    } TRAIL_CATCH_ALL {
     }
     return TransportStatus::failed;
   }
