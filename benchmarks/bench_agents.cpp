@@ -55,7 +55,7 @@ class Paced {
   explicit Paced(benchmark::State& state) : state_(state) {
     start_drainer();
     { TRAIL_SPAN("warm-up"); }  // the thread's ring exists from here on
-    ring_ = trail::detail::t_state.ring;
+    ring_ = trail::detail::this_thread().ring;
     before_ = ring_->spans_dropped();
   }
   ~Paced() {
@@ -99,7 +99,7 @@ void BM_Baseline_ContextScope(benchmark::State& state) {
   const trail::Context ctx = trail::current();
   TRAIL_BENCH_LOOP(paced) {
     trail::ContextScope scope(ctx);
-    benchmark::DoNotOptimize(trail::detail::t_state.current);
+    benchmark::DoNotOptimize(trail::detail::this_thread().current);
   }
 }
 BENCHMARK(BM_Baseline_ContextScope);
@@ -109,7 +109,7 @@ void BM_SessionActivate(benchmark::State& state) {
   trail::Session session("bench", "npc");
   TRAIL_BENCH_LOOP(paced) {
     auto on = session.activate();
-    benchmark::DoNotOptimize(trail::detail::t_state.current);
+    benchmark::DoNotOptimize(trail::detail::this_thread().current);
   }
 }
 BENCHMARK(BM_SessionActivate);

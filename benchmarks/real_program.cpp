@@ -244,7 +244,7 @@ void run_drop_path(int rounds) {
     std::int64_t counter = 0;
     EmptySpan::run(0);  // registers the 64-record ring
     trail::set_ring_capacity(16384);
-    const auto* ring = trail::detail::t_state.ring;
+    const auto* ring = trail::detail::this_thread().ring;
     for (int r = 0; r < rounds; ++r) {
       const std::uint64_t d0 = ring->spans_dropped(), n0 = ring->spans_recorded();
       const std::uint64_t t0 = fenced_rdtsc();

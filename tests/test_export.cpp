@@ -470,7 +470,7 @@ TEST_CASE("a ring past half full is drained and exported without a flush, long b
   config.settings.ring_capacity = 1024;
   config.exporters = {memory};
   Running running(config);
-  CHECK(bool(trail::detail::g_pressure_wake.load()));  // producers wake the flusher
+  CHECK(bool(trail::detail::process().ring_pressure.wake.load()));  // producers wake the flusher
   // 3 records a span (dynamic name, attribute, end): the 171st span passes
   // half of 1024 and wakes the flusher, which exports two full batches of 64.
   std::thread([] { record_spans(300); }).join();

@@ -24,7 +24,7 @@ TEST_CASE("10 million span ids from 8 threads: none zero, none repeated") {
     threads.emplace_back([&ids, t] {
       // The thread's first span seeds its generator, as in a real program.
       { TRAIL_SPAN("seed"); }
-      trail::detail::IdGenerator& gen = trail::detail::t_state.ids;
+      trail::detail::IdGenerator& gen = trail::detail::this_thread().ids;
       std::uint64_t* out = ids.data() + t * kIdsPerThread;
       for (std::size_t i = 0; i < kIdsPerThread; ++i) out[i] = gen.span_id().value;
     });

@@ -24,7 +24,9 @@ using trail::find_attribute;
 
 namespace {
 
-std::unique_ptr<Ring> make_ring(std::uint32_t capacity) { return std::unique_ptr<Ring>(Ring::create(capacity, 7)); }
+std::unique_ptr<Ring> make_ring(std::uint32_t capacity) {
+  return std::unique_ptr<Ring>(Ring::create(capacity, 7, trail::detail::process().ring_pressure));
+}
 
 // Writes one span_end record whose span id is `id`; false when full.
 bool push(Ring& ring, std::uint64_t id) {
@@ -90,9 +92,9 @@ TEST_CASE("ring: positions wrap around the capacity") {
 
 TEST_CASE("ring: full -> reserve fails until the consumer releases") {
   auto ring = make_ring(64);
-  trail::detail::g_ring_pressure.store(false);
+  trail::detail::process().ring_pressure.pending.store(false);
   for (std::uint64_t i = 1; i <= 64; ++i) REQUIRE(push(*ring, i));
-  CHECK(trail::detail::g_ring_pressure.load());  // passed half full: asks for an early drain
+  CHECK(trail::detail::process().ring_pressure.pending.load());  // passed half full: asks for an early drain
   CHECK_FALSE(push(*ring, 65));
   std::uint64_t pos;
   CHECK_FALSE(ring->reserve(1, pos));
@@ -119,18 +121,18 @@ void count_wake() noexcept { wakes.fetch_add(1); }
 
 TEST_CASE("ring: crossing half full wakes the flusher once, not once per record") {
   auto ring = make_ring(64);
-  trail::detail::g_ring_pressure.store(false);
-  const auto installed = trail::detail::g_pressure_wake.exchange(&pressure::count_wake);
+  trail::detail::process().ring_pressure.pending.store(false);
+  const auto installed = trail::detail::process().ring_pressure.wake.exchange(&pressure::count_wake);
   pressure::wakes = 0;
   for (std::uint64_t i = 1; i <= 32; ++i) REQUIRE(push(*ring, i));
   CHECK(pressure::wakes == 0);  // half full is not past half
   for (std::uint64_t i = 33; i <= 60; ++i) REQUIRE(push(*ring, i));
   CHECK(pressure::wakes == 1);  // one wake for the crossing, none for the 27 records after it
-  trail::detail::g_ring_pressure.store(false);  // the flusher woke and cleared it; the ring is still past half
+  trail::detail::process().ring_pressure.pending.store(false);  // the flusher woke and cleared it; the ring is still past half
   REQUIRE(push(*ring, 61));
   CHECK(pressure::wakes == 2);
-  trail::detail::g_pressure_wake.store(installed);
-  trail::detail::g_ring_pressure.store(false);
+  trail::detail::process().ring_pressure.wake.store(installed);
+  trail::detail::process().ring_pressure.pending.store(false);
 }
 
 TEST_CASE("ring: continuation bytes across the wrap point") {
@@ -165,7 +167,7 @@ TEST_CASE("spans: a full ring drops and counts, and a long string survives the w
     for (int i = 0; i < 100; ++i) {
       TRAIL_SPAN("fill");
     }
-    Ring* ring = trail::detail::t_state.ring;
+    Ring* ring = trail::detail::this_thread().ring;
     REQUIRE(ring != nullptr);
     CHECK(ring->capacity() == 64);
     recorded = ring->spans_recorded();
@@ -228,7 +230,7 @@ TEST_CASE("stress: 8 threads x 200,000 spans while a consumer drains") {
       trail::detail::thread_state();  // registers the ring before timing starts
       registered.fetch_add(1);
       while (!go.load()) std::this_thread::yield();
-      Ring* ring = trail::detail::t_state.ring;
+      Ring* ring = trail::detail::this_thread().ring;
       const auto pace_until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
       for (std::uint64_t i = 0; i < kSpans; ++i) {
         TRAIL_SPAN("stress");

@@ -31,12 +31,12 @@ bool remote_child_sampled(bool parent_sampled) {
   return child.is_recording();
 }
 
-bool ratio_decision(std::uint64_t trace_lo) { return trail::detail::should_sample({}, trail::TraceId{0, trace_lo}); }
+bool ratio_decision(std::uint64_t trace_lo) { return trail::detail::should_sample(trail::detail::g_settings.sampler, {}, trail::TraceId{0, trace_lo}); }
 
 }  // namespace
 
 TEST_CASE("the default is parentbased_always_on: roots are sampled") {
-  CHECK(trail::detail::g_sampler.kind.load() == SamplerKind::parentbased_always_on);
+  CHECK(trail::detail::g_settings.sampler.kind.load() == SamplerKind::parentbased_always_on);
   CHECK(root_sampled());
 }
 

@@ -170,7 +170,7 @@ TEST_CASE("end_open_sessions ends the open ones as indeterminate, and they are c
   trail::detail::end_open_sessions();
   CHECK_FALSE(open_a.is_open());
   CHECK_FALSE(open_b.is_open());
-  CHECK(trail::detail::g_sessions.head == nullptr);
+  CHECK(trail::detail::sessions().head == nullptr);
   open_a.end(trail::EndState::success);  // too late: already ended
   const auto spans = recorded();
   REQUIRE(spans.size() == 3);
@@ -228,7 +228,7 @@ TEST_CASE("shutdown racing owners that use and end their sessions: each ends exa
   int roots = 0;
   for (const auto& s : spans) roots += s.name == "session raced";
   CHECK(roots == owners * per_owner);
-  CHECK(trail::detail::g_sessions.head == nullptr);
+  CHECK(trail::detail::sessions().head == nullptr);
 }
 
 TEST_CASE("an unsampled session is unsampled as a whole, and nothing is exported for it") {

@@ -246,10 +246,10 @@ TEST_CASE("a thread that exits loses nothing, and its ring is reclaimed once dra
     }
   }).join();
   std::size_t rings_before = 0;
-  for (auto* r = trail::detail::g_state.rings.load(); r; r = r->next) ++rings_before;
+  for (auto* r = trail::detail::process().rings.load(); r; r = r->next) ++rings_before;
   const auto spans = recorded();
   std::size_t rings_after = 0;
-  for (auto* r = trail::detail::g_state.rings.load(); r; r = r->next) ++rings_after;
+  for (auto* r = trail::detail::process().rings.load(); r; r = r->next) ++rings_after;
   CHECK(spans.size() == 100);
   CHECK(rings_after == rings_before - 1);
 }
@@ -257,16 +257,16 @@ TEST_CASE("a thread that exits loses nothing, and its ring is reclaimed once dra
 TEST_CASE("prepare_thread registers the thread's ring before its first span, zero-filled") {
   recorded();
   std::thread([] {
-    CHECK(trail::detail::t_state.ring == nullptr);
+    CHECK(trail::detail::this_thread().ring == nullptr);
     REQUIRE(trail::prepare_thread());
-    const trail::detail::Ring* ring = trail::detail::t_state.ring;
+    const trail::detail::Ring* ring = trail::detail::this_thread().ring;
     REQUIRE(ring != nullptr);
     CHECK(ring->write_position() == 0);
     const auto& last = ring->at(ring->capacity() - 1);  // touched: written with zeros
     CHECK(static_cast<int>(last.type) == 0);
     CHECK(last.span_id == 0);
     CHECK(trail::prepare_thread());  // again: the same ring
-    CHECK(trail::detail::t_state.ring == ring);
+    CHECK(trail::detail::this_thread().ring == ring);
     TRAIL_SPAN("after prepare");
   }).join();
   const auto spans = recorded();
@@ -296,7 +296,7 @@ TEST_CASE("a span shorter than one clock tick lasts one tick, and still nests in
   // t .. t+1, its child starts and ends within tick t+1.
   static const trail::detail::SpanMeta parent_meta{"coarse parent", nullptr, __FILE__, 1, trail::SpanKind::internal};
   static const trail::detail::SpanMeta child_meta{"sub-tick child", nullptr, __FILE__, 2, trail::SpanKind::internal};
-  trail::detail::Ring* ring = trail::detail::Ring::create(64, 4242);
+  trail::detail::Ring* ring = trail::detail::Ring::create(64, 4242, trail::detail::process().ring_pressure);
   REQUIRE(ring != nullptr);
   const std::uint64_t t = trail::detail::ticks();
   auto push = [&](const trail::detail::SpanMeta* meta, std::uint64_t id, std::uint64_t parent, std::uint64_t start,

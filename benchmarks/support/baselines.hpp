@@ -31,7 +31,7 @@ class BackgroundDrain {
  private:
   void run() {
     while (!stop_.load(std::memory_order_relaxed)) {
-      for (auto* ring = trail::detail::g_state.rings.load(std::memory_order_acquire); ring; ring = ring->next)
+      for (auto* ring = trail::detail::process().rings.load(std::memory_order_acquire); ring; ring = ring->next)
         ring->release(ring->write_position());
       std::this_thread::sleep_for(std::chrono::microseconds(100));
     }
@@ -49,7 +49,7 @@ class SpanCounter {
  public:
   SpanCounter() {
     trail::detail::thread_state();  // the thread's first span registers its ring: not timed
-    ring_ = trail::detail::t_state.ring;
+    ring_ = trail::detail::this_thread().ring;
     recorded_ = ring_->spans_recorded();
     dropped_ = ring_->spans_dropped();
   }

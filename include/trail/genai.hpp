@@ -64,7 +64,7 @@ inline constexpr EventType<sv> action{"action", SpanKind::internal, "agent.actio
 // gen_ai.conversation.id: the id of the session active on this thread, when
 // the span belongs to its trace.
 inline void set_conversation(SpanBase& span) noexcept {
-  const TraceId session = trail::detail::t_session;
+  const TraceId session = trail::detail::this_thread().session;
   if (!span.is_recording() || !session.valid() || span.context().trace_id != session) return;
   char id[32];
   session.to_hex(id);
@@ -72,7 +72,8 @@ inline void set_conversation(SpanBase& span) noexcept {
 }
 
 // The GenAI client metrics of the semantic conventions (gen-ai-metrics.md),
-// made on first use and never destroyed: the final export at exit reads them.
+// made on first use, one set for the whole process (whichever copy of trail
+// asks first), and never destroyed: the final export at exit reads them.
 struct ClientMetrics {
   Histogram<std::int64_t> token_usage{
       "gen_ai.client.token.usage", "{token}", "Number of input and output tokens used",
@@ -83,8 +84,9 @@ struct ClientMetrics {
 };
 
 inline ClientMetrics& client_metrics() {
-  static ClientMetrics* metrics = new ClientMetrics();
-  return *metrics;
+  static ClientMetrics& metrics =
+      trail::detail::process_object<ClientMetrics>(&trail::detail::ProcessState::genai_metrics);
+  return metrics;
 }
 
 // error.type when the caller has none: `_OTHER`, as the conventions say.

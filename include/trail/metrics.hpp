@@ -16,8 +16,9 @@
 // constructed and never leave it, so they must have static storage duration
 // (namespace-scope or function-local `static` / `inline` variables). Their
 // series live until the process exits (bounded by the cardinality limit).
-// A header-only library linked into several shared objects may hold one
-// registry per object; declare each instrument in exactly one of them.
+// The registry is process-wide, shared by every shared library built with
+// trail; an instrument declared in two of them is two instruments with one
+// name: declare each in exactly one.
 #pragma once
 
 #include <atomic>
@@ -32,6 +33,7 @@
 
 #include "clock.hpp"
 #include "config.hpp"
+#include "state.hpp"
 
 namespace trail {
 
@@ -260,9 +262,10 @@ inline void metric_cell_extreme(std::atomic<std::uint64_t>& cell, T v) noexcept 
 // ---- the instrument: metadata, series table, registry link
 
 class MetricInstrument;
-// Process-wide registry: an intrusive list with an atomic head, constant-
-// initialized, so instruments may register during any static initialization.
-inline std::atomic<MetricInstrument*> g_metric_instruments{nullptr};
+// Process-wide registry (shared by every copy of trail, state.hpp): an
+// intrusive list with an atomic head, so instruments may register during any
+// static initialization.
+inline std::atomic<MetricInstrument*>& metric_instruments() noexcept { return process().metric_instruments; }
 
 class MetricInstrument {
  public:
@@ -303,9 +306,9 @@ class MetricInstrument {
     cell_count_ = kind == InstrumentKind::histogram ? 3 + bound_count_ + 1
                   : kind == InstrumentKind::gauge   ? 2
                                                     : 1;
-    next_ = g_metric_instruments.load(std::memory_order_relaxed);
-    while (!g_metric_instruments.compare_exchange_weak(next_, this, std::memory_order_release,
-                                                       std::memory_order_relaxed)) {
+    std::atomic<MetricInstrument*>& registry = metric_instruments();
+    next_ = registry.load(std::memory_order_relaxed);
+    while (!registry.compare_exchange_weak(next_, this, std::memory_order_release, std::memory_order_relaxed)) {
     }
   }
   // Never destroyed before exit in practice (static duration); the heap it

@@ -19,14 +19,21 @@
 
 namespace trail::detail {
 
-// Set by any producer whose ring passed half full: the flusher drains early.
-inline std::atomic<bool> g_ring_pressure{false};
-
-// Called by the producer that sets g_ring_pressure (once per drain, not per
-// span): wakes the flusher instead of the flusher polling. Installed by the
-// export side; never blocks.
 using PressureWake = void (*)() noexcept;
-inline std::atomic<PressureWake> g_pressure_wake{nullptr};
+
+// One per process (state.hpp), shared by every ring of every copy of trail.
+struct RingPressure {
+  // Set by any producer whose ring passed half full: the flusher drains early.
+  std::atomic<bool> pending{false};
+  // Called by the producer that sets `pending` (once per drain, not per
+  // span): wakes the flusher instead of the flusher polling. Installed by
+  // the export side; never blocks.
+  std::atomic<PressureWake> wake{nullptr};
+  // The flusher `wake` wakes (the first started, while it runs), and how
+  // many wakes are in progress: its stop() waits for them.
+  std::atomic<void*> target{nullptr};
+  std::atomic<int> wakes_in_progress{0};
+};
 
 class Ring {
  public:
@@ -34,10 +41,11 @@ class Ring {
   // zero-filled, so every page faults now rather than one fault per 64
   // records in the spans that follow (3 ms for a 1 MiB ring on a loaded VM:
   // too much to pay silently in a thread's first span, see prepare_thread).
-  static Ring* create(std::uint32_t capacity, std::uint64_t thread_id, bool touch = false) noexcept {
+  static Ring* create(std::uint32_t capacity, std::uint64_t thread_id, RingPressure& pressure,
+                      bool touch = false) noexcept {
     auto* records = touch ? new (std::nothrow) Record[capacity]() : new (std::nothrow) Record[capacity];
     if (records == nullptr) return nullptr;
-    auto* ring = new (std::nothrow) Ring(records, capacity, thread_id);
+    auto* ring = new (std::nothrow) Ring(records, capacity, thread_id, pressure);
     if (ring == nullptr) delete[] records;
     return ring;
   }
@@ -55,7 +63,7 @@ class Ring {
       cached_head_ = head_.load(std::memory_order_acquire);
       const std::uint64_t used = tail + n - cached_head_;
       if (used > capacity_) return false;
-      if (used > half_ && !g_ring_pressure.load(std::memory_order_relaxed)) signal_pressure();
+      if (used > half_ && !pressure_.pending.load(std::memory_order_relaxed)) signal_pressure();
     }
     pos = tail;
     return true;
@@ -127,17 +135,22 @@ class Ring {
   std::uint64_t flush_target = 0;
 
  private:
-  Ring(Record* records, std::uint32_t capacity, std::uint64_t thread_id) noexcept
-      : records_(records), mask_(capacity - 1), capacity_(capacity), half_(capacity / 2), thread_id_(thread_id) {}
+  Ring(Record* records, std::uint32_t capacity, std::uint64_t thread_id, RingPressure& pressure) noexcept
+      : records_(records),
+        mask_(capacity - 1),
+        capacity_(capacity),
+        half_(capacity / 2),
+        pressure_(pressure),
+        thread_id_(thread_id) {}
 
   static void bump(std::atomic<std::uint64_t>& counter) noexcept {
     counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
 
   // Rare (a ring crossing half full): kept out of reserve()'s inlined body.
-  TRAIL_NOINLINE static void signal_pressure() noexcept {
-    g_ring_pressure.store(true, std::memory_order_relaxed);
-    if (PressureWake wake = g_pressure_wake.load(std::memory_order_acquire)) wake();
+  TRAIL_NOINLINE void signal_pressure() noexcept {
+    pressure_.pending.store(true, std::memory_order_relaxed);
+    if (PressureWake wake = pressure_.wake.load(std::memory_order_acquire)) wake();
   }
 
   // Producer's line.
@@ -147,6 +160,7 @@ class Ring {
   const std::uint64_t mask_;
   const std::uint32_t capacity_;
   const std::uint32_t half_;
+  RingPressure& pressure_;
   std::atomic<std::uint64_t> spans_recorded_{0};
   std::atomic<std::uint64_t> spans_dropped_{0};
   std::atomic<std::uint64_t> records_dropped_{0};

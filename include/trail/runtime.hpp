@@ -53,8 +53,9 @@ struct Config {
 
 namespace detail {
 
-// The process-wide export state. Never destroyed: a flusher detached at exit
-// may still touch it.
+// The process-wide export state, one for every copy of trail in the process
+// (state.hpp): the first init() starts the one flusher. Never destroyed: a
+// flusher detached at exit may still touch it.
 struct Runtime {
   std::mutex mutex;
   std::shared_ptr<Flusher> flusher;
@@ -67,10 +68,7 @@ struct Runtime {
   std::atomic<bool> running{false};  // read without the mutex at process exit
 };
 
-inline Runtime*& runtime_instance() {
-  static Runtime* runtime = new Runtime();
-  return runtime;
-}
+inline Runtime* runtime_instance() { return &process_object<Runtime>(&ProcessState::runtime); }
 
 inline void report_config_error(const std::string& message) {
   std::fprintf(stderr, "trail: %s\n", message.c_str());
@@ -161,17 +159,21 @@ inline void add_configured_exporters(const std::vector<ExporterKind>& kinds, con
 // is called again.
 inline void after_fork_in_child() noexcept {
   set_enabled(false);
-  // The parent's mutexes may be held (its flusher was running): leave them.
-  runtime_instance() = new Runtime();
+  ProcessState& p = process();
+  // The parent's mutexes may be held (its flusher was running): leave them;
+  // free the spin locks.
+  p.runtime = new Runtime();
+  p.lock.unlock();
+  p.sessions.unlock();
   ConsumerState* consumers = new ConsumerState();
   consumers->retired = consumer_state()->retired;
-  consumer_state() = consumers;
-  for (Ring* r = g_state.rings.load(std::memory_order_acquire); r != nullptr; r = r->next) {
+  p.consumers = consumers;
+  for (Ring* r = p.rings.load(std::memory_order_acquire); r != nullptr; r = r->next) {
     r->skip_all();
-    if (r != t_state.ring) r->mark_owner_exited();
+    if (r != this_thread().ring) r->mark_owner_exited();
   }
   // The only thread here; its generator state is a copy of the parent's.
-  if (t_state.ring != nullptr) seed_ids(t_state);
+  if (this_thread().ring != nullptr) seed_ids(this_thread());
 }
 
 }  // namespace detail
@@ -223,8 +225,14 @@ inline void shutdown() noexcept {
 inline bool init(const Config& config = Config()) {
   detail::Runtime& rt = *detail::runtime_instance();
   std::lock_guard<std::mutex> lock(rt.mutex);
-  detail::g_state.init_called.store(true, std::memory_order_relaxed);
+  if (!detail::process().shared) {
+    detail::report_config_error("init() in a copy of trail that does not match the process's: not started");
+    return false;
+  }
+  detail::process().init_called.store(true, std::memory_order_relaxed);
   if (rt.flusher || rt.shutting_down) {
+    // Also what a plugin's own init() meets when the host (or another
+    // plugin) started trail first: its spans go to the running flusher.
     detail::report_config_error(rt.flusher ? "init() called while already running; call trail::shutdown() first"
                                            : "init() called while shutdown() is still running; try again after it");
     return false;

@@ -35,13 +35,12 @@ namespace detail {
 
 constexpr std::uint64_t randomness_span = std::uint64_t{1} << 56;
 
+// Process-wide, mirrored into each copy of trail (state.hpp).
 struct SamplerState {
   std::atomic<SamplerKind> kind{SamplerKind::parentbased_always_on};
   // traceidratio: rejection threshold; kept when the low 56 bits are >= it.
   std::atomic<std::uint64_t> threshold{0};
 };
-
-inline SamplerState g_sampler;
 
 // (1 - ratio) * 2^56, computed as 2^56 - ratio * 2^56 to keep precision for
 // small ratios; 0 keeps everything, 2^56 nothing.
@@ -51,14 +50,14 @@ constexpr std::uint64_t rejection_threshold(double ratio) noexcept {
   return randomness_span - static_cast<std::uint64_t>(ratio * static_cast<double>(randomness_span));
 }
 
-inline bool ratio_sampled(TraceId trace) noexcept {
-  return (trace.lo & (randomness_span - 1)) >= g_sampler.threshold.load(std::memory_order_relaxed);
+inline bool ratio_sampled(const SamplerState& sampler, TraceId trace) noexcept {
+  return (trace.lo & (randomness_span - 1)) >= sampler.threshold.load(std::memory_order_relaxed);
 }
 
 // The decision for a span whose parent is `parent` (invalid for a root) in
 // trace `trace`. Called for roots and remote parents only.
-inline bool should_sample(const Context& parent, TraceId trace) noexcept {
-  const SamplerKind kind = g_sampler.kind.load(std::memory_order_relaxed);
+inline bool should_sample(const SamplerState& sampler, const Context& parent, TraceId trace) noexcept {
+  const SamplerKind kind = sampler.kind.load(std::memory_order_relaxed);
   const bool parent_based = kind == SamplerKind::parentbased_always_on || kind == SamplerKind::parentbased_always_off ||
                             kind == SamplerKind::parentbased_traceidratio;
   if (parent_based && parent.valid()) return parent.sampled();
@@ -71,18 +70,11 @@ inline bool should_sample(const Context& parent, TraceId trace) noexcept {
       return false;
     case SamplerKind::traceidratio:
     case SamplerKind::parentbased_traceidratio:
-      return ratio_sampled(trace);
+      return ratio_sampled(sampler, trace);
   }
   return true;
 }
 
 }  // namespace detail
-
-// Sets the sampler for traces started from now on. `ratio` is used by the
-// traceidratio kinds and clamped to [0, 1].
-inline void set_sampler(SamplerKind kind, double ratio = 1.0) noexcept {
-  detail::g_sampler.threshold.store(detail::rejection_threshold(ratio), std::memory_order_relaxed);
-  detail::g_sampler.kind.store(kind, std::memory_order_relaxed);
-}
 
 }  // namespace trail

@@ -41,23 +41,8 @@ class Session;
 
 namespace detail {
 
-// The session activated on this thread (its trace id), so that GenAI spans
-// can name their conversation. Trivial and constant-initialized: no TLS guard.
-inline thread_local TraceId t_session{};
-
-// Open, sampled sessions, so that shutdown can end them. Registering happens
-// once per session, rarely: a spin lock is enough.
-struct SessionRegistry {
-  std::atomic<bool> locked{false};
-  Session* head = nullptr;
-
-  void lock() noexcept {
-    while (locked.exchange(true, std::memory_order_acquire)) platform::yield();
-  }
-  void unlock() noexcept { locked.store(false, std::memory_order_release); }
-};
-
-inline SessionRegistry g_sessions;
+// The process's open sessions (state.hpp), whichever copy of trail opened them.
+inline SessionRegistry& sessions() noexcept { return process().sessions; }
 
 // Ends every open session as indeterminate, from the calling thread (whose
 // ring receives the end records). Called by the runtime's shutdown; safe
@@ -100,13 +85,15 @@ class JoinedName {
 class SessionScope {
  public:
   SessionScope(const Context& ctx, TraceId session) noexcept
-      : saved_(detail::t_state.current), saved_session_(detail::t_session) {
-    detail::t_state.current = ctx;
-    detail::t_session = session;
+      : saved_(detail::this_thread().current), saved_session_(detail::this_thread().session) {
+    detail::ThreadState& ts = detail::this_thread();
+    ts.current = ctx;
+    ts.session = session;
   }
   ~SessionScope() {
-    detail::t_state.current = saved_;
-    detail::t_session = saved_session_;
+    detail::ThreadState& ts = detail::this_thread();
+    ts.current = saved_;
+    ts.session = saved_session_;
   }
   SessionScope(const SessionScope&) = delete;
   SessionScope& operator=(const SessionScope&) = delete;
@@ -142,9 +129,9 @@ class Session {
     if (!agent_name.empty()) root_.set("gen_ai.agent.name", agent_name);
     if (!agent_id.empty()) root_.set("gen_ai.agent.id", agent_id);
     if (tag_count > 0) root_.set_array("session.tags", tags, tag_count);
-    detail::g_sessions.lock();
+    detail::sessions().lock();
     link();
-    detail::g_sessions.unlock();
+    detail::sessions().unlock();
   }
 
   Session(Session&& other) noexcept { take(other); }
@@ -173,9 +160,9 @@ class Session {
   void end(EndState state, std::string_view message = {}) noexcept {
     if (!acquire()) return;
     finish(state, message);
-    detail::g_sessions.lock();
+    detail::sessions().lock();
     unlink();
-    detail::g_sessions.unlock();
+    detail::sessions().unlock();
   }
 
   // Sets an attribute on the session's root span (see SpanBase::set).
@@ -219,18 +206,18 @@ class Session {
     state_.store(ended, std::memory_order_release);
   }
 
-  // Registry links: read and written under g_sessions' lock only.
+  // Registry links: read and written under the sessions' lock only.
   void link() noexcept {
     prev_ = nullptr;
-    next_ = detail::g_sessions.head;
+    next_ = detail::sessions().head;
     if (next_ != nullptr) next_->prev_ = this;
-    detail::g_sessions.head = this;
+    detail::sessions().head = this;
     linked_ = true;
   }
   void unlink() noexcept {
     if (!linked_) return;
     if (prev_ != nullptr) prev_->next_ = next_;
-    else detail::g_sessions.head = next_;
+    else detail::sessions().head = next_;
     if (next_ != nullptr) next_->prev_ = prev_;
     prev_ = next_ = nullptr;
     linked_ = false;
@@ -238,14 +225,14 @@ class Session {
 
   // Under the lock, so that shutdown sees either `other` or this, never a half-moved session.
   void take(Session& other) noexcept {
-    detail::g_sessions.lock();
+    detail::sessions().lock();
     root_ = static_cast<AsyncSpan&&>(other.root_);
     state_.store(other.state_.exchange(ended, std::memory_order_acq_rel), std::memory_order_relaxed);
     if (other.linked_) {
       other.unlink();
       link();
     }
-    detail::g_sessions.unlock();
+    detail::sessions().unlock();
   }
 
   AsyncSpan root_;
@@ -261,13 +248,13 @@ namespace detail {
 // session, so the store in finish() is the last touch. An owner that ended
 // it first is still waiting for this lock to unlink it, so it is alive.
 inline void end_open_sessions() noexcept {
-  g_sessions.lock();
-  while (Session* s = g_sessions.head) {
+  sessions().lock();
+  while (Session* s = sessions().head) {
     const bool ours = s->acquire();
     s->unlink();
     if (ours) s->finish(EndState::indeterminate, {});
   }
-  g_sessions.unlock();
+  sessions().unlock();
 }
 
 }  // namespace detail

@@ -36,7 +36,7 @@ struct SpanState {
 // Length kept of a string: the value length limit, a quarter of the ring, and
 // never a cut inside a UTF-8 sequence.
 inline std::uint32_t kept_length(const Ring& ring, std::string_view text) noexcept {
-  std::uint64_t limit = g_state.value_length_limit.load(std::memory_order_relaxed);
+  std::uint64_t limit = g_settings.value_length_limit.load(std::memory_order_relaxed);
   const std::uint64_t ring_limit = std::uint64_t{ring.capacity()} * 16;
   if (ring_limit < limit) limit = ring_limit;
   if (text.size() <= limit) return static_cast<std::uint32_t>(text.size());
@@ -168,12 +168,12 @@ TRAIL_FORCE_INLINE void begin_span(SpanState& s, const Context& parent) noexcept
   bool sampled;
   if (parent.valid()) {
     s.ctx.trace_id = parent.trace_id;
-    sampled = TRAIL_LIKELY(!parent.remote) ? parent.sampled() : should_sample(parent, parent.trace_id);
+    sampled = TRAIL_LIKELY(!parent.remote) ? parent.sampled() : should_sample(g_settings.sampler, parent, parent.trace_id);
     s.parent = parent.span_id.value;
     s.flags = parent.remote ? span_remote_parent : 0;
   } else {
     s.ctx.trace_id = ts->ids.trace_id();
-    sampled = should_sample(parent, s.ctx.trace_id);
+    sampled = should_sample(g_settings.sampler, parent, s.ctx.trace_id);
   }
   s.ctx.span_id = ts->ids.span_id();
   s.ctx.trace_flags = sampled ? 1 : 0;
@@ -366,15 +366,16 @@ class Span : public SpanBase {
     if (!detail::enabled()) return;
     s_.meta = meta;
     s_.kind = kind;
-    saved_ = detail::t_state.current;
+    detail::ThreadState& ts = detail::this_thread();
+    saved_ = ts.current;
     detail::begin_span(s_, saved_);
-    if (s_.live) detail::t_state.current = s_.ctx;
+    if (s_.live) ts.current = s_.ctx;
   }
 
   // Forced inline: g++ -O2 otherwise calls it, and the call is a tenth of a span.
   TRAIL_FORCE_INLINE void finish() noexcept {
     detail::end_span(s_);
-    detail::t_state.current = saved_;
+    detail::this_thread().current = saved_;
   }
 
   Context saved_;

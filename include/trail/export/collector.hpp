@@ -108,10 +108,8 @@ struct ConsumerState {
   RingCounts retired;  // of the rings already deleted
 };
 
-inline ConsumerState*& consumer_state() {
-  static ConsumerState* state = new ConsumerState();
-  return state;
-}
+// Process-wide, like the flusher that uses it (state.hpp).
+inline ConsumerState* consumer_state() { return &process_object<ConsumerState>(&ProcessState::consumers); }
 
 class Collector {
  public:
@@ -132,10 +130,10 @@ class Collector {
     ++pass_;
     clock_.refresh();
     std::size_t rings = 0;
-    for (Ring* r = g_state.rings.load(std::memory_order_acquire); r != nullptr; r = r->next) ++rings;
+    for (Ring* r = process().rings.load(std::memory_order_acquire); r != nullptr; r = r->next) ++rings;
     const std::size_t share = rings <= 1 || limit == 0 ? limit : limit / rings + 1;
     Ring* prev = nullptr;
-    Ring* ring = g_state.rings.load(std::memory_order_acquire);
+    Ring* ring = process().rings.load(std::memory_order_acquire);
     while (ring != nullptr) {
       Ring* next = ring->next;
       const bool alive = ring->owner_alive();  // read before draining: a final drain follows exit
@@ -165,7 +163,7 @@ class Collector {
   // From now on, last_targets_reached() tells whether everything written so
   // far (on every ring) has been read: flush's "recorded before the call".
   void mark_targets() noexcept {
-    for (Ring* r = g_state.rings.load(std::memory_order_acquire); r != nullptr; r = r->next)
+    for (Ring* r = process().rings.load(std::memory_order_acquire); r != nullptr; r = r->next)
       r->flush_target = r->write_position();
   }
   bool last_targets_reached() const noexcept { return targets_reached_; }
@@ -173,7 +171,7 @@ class Collector {
   // Process-wide counts; call holding the consumer lock (or alone).
   Counts counts() const {
     Counts c = consumer_state()->retired;
-    for (Ring* r = g_state.rings.load(std::memory_order_acquire); r != nullptr; r = r->next) {
+    for (Ring* r = process().rings.load(std::memory_order_acquire); r != nullptr; r = r->next) {
       c.spans_recorded += r->spans_recorded();
       c.spans_consumed += r->spans_consumed();
       c.spans_dropped_ring_full += r->spans_dropped();
@@ -436,7 +434,7 @@ class Collector {
       return true;
     }
     Ring* expected = ring;
-    return g_state.rings.compare_exchange_strong(expected, ring->next, std::memory_order_acq_rel);
+    return process().rings.compare_exchange_strong(expected, ring->next, std::memory_order_acq_rel);
   }
 
   static void retire(const Ring& ring) {

@@ -82,9 +82,12 @@ class Flusher {
       baseline_ = collector_.counts();
     }
     queue_.reserve(std::min<std::size_t>(options_.max_queue_size, 4096));
-    thread_ = std::thread([this] { run(); });
-    Flusher* none = nullptr;
-    if (pressure_target().compare_exchange_strong(none, this)) g_pressure_wake.store(&wake_on_pressure);
+    // A member function, not a lambda: g++ may bind a lambda's std::thread
+    // state to another shared object's copy of this header.
+    thread_ = std::thread(&Flusher::run, this);
+    RingPressure& pressure = process().ring_pressure;
+    void* none = nullptr;
+    if (pressure.target.compare_exchange_strong(none, this)) pressure.wake.store(&wake_on_pressure);
   }
 
   ~Flusher() {
@@ -180,25 +183,19 @@ class Flusher {
   // The flusher producers wake when a ring passes half full (the first one
   // started, while it runs), and how many wakes are in progress: stop()
   // waits for them before this object may go.
-  static std::atomic<Flusher*>& pressure_target() noexcept {
-    static std::atomic<Flusher*> target{nullptr};
-    return target;
-  }
-  static std::atomic<int>& pressure_wakes_in_progress() noexcept {
-    static std::atomic<int> count{0};
-    return count;
-  }
-
+  // Process-wide (RingPressure): every copy of trail's producers call it.
   static void wake_on_pressure() noexcept {
-    pressure_wakes_in_progress().fetch_add(1);
-    if (Flusher* f = pressure_target().load()) f->wake_.notify_one();
-    pressure_wakes_in_progress().fetch_sub(1);
+    RingPressure& pressure = process().ring_pressure;
+    pressure.wakes_in_progress.fetch_add(1);
+    if (void* f = pressure.target.load()) static_cast<Flusher*>(f)->wake_.notify_one();
+    pressure.wakes_in_progress.fetch_sub(1);
   }
 
   void stop_pressure_wakes() noexcept {
-    Flusher* self = this;
-    if (!pressure_target().compare_exchange_strong(self, nullptr)) return;
-    while (pressure_wakes_in_progress().load() != 0) std::this_thread::yield();
+    RingPressure& pressure = process().ring_pressure;
+    void* self = this;
+    if (!pressure.target.compare_exchange_strong(self, nullptr)) return;
+    while (pressure.wakes_in_progress.load() != 0) std::this_thread::yield();
   }
 
   // Runs f() on the counts, under the consumer lock; false (f not run) once closed.
@@ -228,7 +225,7 @@ class Flusher {
       if (!flushing) {
         const auto wake_at = std::min({next_export, next_metrics, Clock::now() + std::chrono::milliseconds(200)});
         wake_.wait_until(lock, wake_at, [&] {
-          return stopping_ || flush_requested_ > flush_done_ || g_ring_pressure.load(std::memory_order_relaxed);
+          return stopping_ || flush_requested_ > flush_done_ || process().ring_pressure.pending.load(std::memory_order_relaxed);
         });
       }
       const bool stopping = stopping_;

@@ -111,7 +111,7 @@ inline void collect_instrument(const MetricInstrument& inst, std::uint64_t now_u
 // series' first use; time_unix_nano = now_unix_nano on every point.
 inline std::vector<MetricData> collect_metrics(std::uint64_t now_unix_nano) {
   std::vector<MetricData> out;
-  for (const detail::MetricInstrument* inst = detail::g_metric_instruments.load(std::memory_order_acquire);
+  for (const detail::MetricInstrument* inst = detail::metric_instruments().load(std::memory_order_acquire);
        inst != nullptr; inst = inst->next_instrument()) {
     detail::collect_instrument(*inst, now_unix_nano, out);
   }
