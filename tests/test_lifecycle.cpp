@@ -110,7 +110,7 @@ TEST_CASE("a program that records but never calls init gets one hint at exit") {
   if (pid == 0) {
     ::dup2(pipe_fds[1], 2);
     trail::set_enabled(true);
-    trail::detail::g_state.init_called.store(false);  // as in a program that never called it
+    trail::detail::process().init_called.store(false);  // as in a program that never called it
     record_spans(3);
     std::exit(0);  // runs the atexit hint
   }
@@ -280,11 +280,11 @@ TEST_CASE("after fork() the child draws ids of its own, not the parent's") {
   const pid_t pid = ::fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
-    const trail::TraceId id = trail::detail::t_state.ids.trace_id();
+    const trail::TraceId id = trail::detail::this_thread().ids.trace_id();
     const bool written = ::write(pipe_fds[1], &id, sizeof id) == static_cast<ssize_t>(sizeof id);
     ::_exit(written ? 0 : 1);
   }
-  const trail::TraceId parent_id = trail::detail::t_state.ids.trace_id();
+  const trail::TraceId parent_id = trail::detail::this_thread().ids.trace_id();
   trail::TraceId child_id;
   CHECK(::read(pipe_fds[0], &child_id, sizeof child_id) == static_cast<ssize_t>(sizeof child_id));
   ::close(pipe_fds[0]);

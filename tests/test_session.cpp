@@ -288,6 +288,6 @@ TEST_CASE("shutdown ending sessions never touches one its owner freed after seei
   }
   while (running.load() > 0) trail::detail::end_open_sessions();
   for (auto& t : owners) t.join();
-  CHECK(trail::detail::g_sessions.head == nullptr);
+  CHECK(trail::detail::sessions().head == nullptr);
   recorded();
 }

@@ -301,7 +301,7 @@ TEST_CASE("a span shorter than one clock tick lasts one tick, and still nests in
   const std::uint64_t t = trail::detail::ticks();
   auto push = [&](const trail::detail::SpanMeta* meta, std::uint64_t id, std::uint64_t parent, std::uint64_t start,
                   std::uint64_t end) {
-    std::uint64_t pos;
+    std::uint64_t pos = 0;
     REQUIRE(ring->reserve(1, pos));
     Record& r = ring->slot(pos);
     r = Record{};
@@ -318,7 +318,7 @@ TEST_CASE("a span shorter than one clock tick lasts one tick, and still nests in
   };
   push(&child_meta, 0x22, 0x11, t + 1, t + 1);
   push(&parent_meta, 0x11, 0, t, t + 1);
-  trail::detail::register_ring(ring);
+  trail::detail::register_ring(trail::detail::process(), ring);
   ring->mark_owner_exited();  // the collector reclaims it once drained
   const auto spans = recorded();
   const auto* parent = find_span(spans, "coarse parent");

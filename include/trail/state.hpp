@@ -179,6 +179,12 @@ inline void forgotten_init_hint() noexcept {
                static_cast<unsigned long long>(spans));
 }
 
+inline void register_ring(ProcessState& p, Ring* ring) noexcept {
+  Ring* head = p.rings.load(std::memory_order_relaxed);
+  do ring->next = head;
+  while (!p.rings.compare_exchange_weak(head, ring, std::memory_order_release, std::memory_order_relaxed));
+}
+
 // The thread's first span (or prepare_thread, which touches the ring's
 // pages), run by the creating copy's code: seeds the id generator and
 // registers the ring. The only allocation and the only shared write on the
@@ -193,9 +199,7 @@ inline bool own_thread_init(ThreadState& ts, bool touch_pages) noexcept {
   std::uint32_t capacity = p.ring_capacity.load(std::memory_order_relaxed);
   Ring* ring = Ring::create(capacity, current_thread_id(), p.ring_pressure, touch_pages);
   if (ring == nullptr) return false;
-  Ring* head = p.rings.load(std::memory_order_relaxed);
-  do ring->next = head;
-  while (!p.rings.compare_exchange_weak(head, ring, std::memory_order_release, std::memory_order_relaxed));
+  register_ring(p, ring);
   ts.ring = ring;
   platform::on_thread_exit<on_recording_thread_exit>(ring);
   return true;

@@ -241,7 +241,7 @@ class Flusher {
         passes_past_targets = 0;
       }
       const auto now = Clock::now();
-      const bool pressure = g_ring_pressure.exchange(false, std::memory_order_relaxed);
+      const bool pressure = process().ring_pressure.pending.exchange(false, std::memory_order_relaxed);
       const bool scheduled = now >= next_export;
       bool finished = false;
       if (flushing || pressure || scheduled) {
