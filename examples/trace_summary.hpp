@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <chrono>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
@@ -181,7 +182,9 @@ struct Outcome {
 // Exports everything, stops trail, prints the summary, metrics and stats, and
 // runs the checks every demo shares (the counts are read before shutdown).
 inline Outcome finish_run(const trail::InMemoryExporter& memory, const trail::Config& config) {
-  const bool flushed = trail::flush();
+  // A generous bound: flush() returns as soon as everything is out, and a
+  // schema-validating receiver on a busy machine takes seconds per request.
+  const bool flushed = trail::flush(std::chrono::seconds(60));
   const trail::Stats st = trail::stats();
   trail::shutdown();
   Outcome out;

@@ -21,44 +21,13 @@ if [[ ! -x $program ]]; then
 fi
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-receiver="$repo/../shared/tools/otlp-receiver"
-if [[ ! -f $receiver/server.js ]]; then
-  echo "e2e_receiver: $receiver not found; skipping the end-to-end check"
-  exit 0
-fi
-
-if [[ ! -d $receiver/node_modules ]]; then
-  (cd "$receiver" && npm ci --no-audit --no-fund --loglevel=error)
-fi
+source "$repo/scripts/ci/lib/receiver.sh"
+receiver_require e2e_receiver
 
 work=$(mktemp -d)
-server_pid=
-cleanup() {
-  if [[ -n $server_pid ]]; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-mkfifo "$work/stdout"
-node "$receiver/server.js" --port 0 --out "$work/out" --quiet >"$work/stdout" 2>"$work/server.err" &
-server_pid=$!
-exec 3<"$work/stdout"
-
-# First line: "otlp-receiver listening on http://127.0.0.1:PORT out=... mode=..."
-if ! read -r -t 20 first <&3; then
-  echo "e2e_receiver: the receiver did not start" >&2
-  cat "$work/server.err" >&2
-  exit 1
-fi
-port=$(sed -n 's|.*http://127\.0\.0\.1:\([0-9][0-9]*\).*|\1|p' <<<"$first")
-if [[ -z $port ]]; then
-  echo "e2e_receiver: no port in the receiver's first line: $first" >&2
-  exit 1
-fi
-cat <&3 >/dev/null &  # keep draining the receiver's stdout
+trap 'servers_stop; rm -rf "$work"' EXIT
+receiver_start receiver "$work/out"
+port=$server_port
 
 echo "e2e_receiver: receiver on port $port; running $program"
 OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$port" \

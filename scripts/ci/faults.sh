@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ci-lane: servers (mostly waits on servers and timeouts: .ci/run runs it beside the builds)
 # Fault suite: a multi-threaded agent (tests/fault_agent.cpp) exports to the
 # independent OTLP receiver (../shared/tools/otlp-receiver) in every fault
 # mode, and to hostile servers of our own (scripts/ci/hostile_server.js).
@@ -8,22 +9,12 @@
 # arrived. Skips cleanly without ../shared.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-repo=$PWD
-receiver="$repo/../shared/tools/otlp-receiver"
-if [[ ! -f $receiver/server.js ]]; then
-  echo "faults: $receiver not found; skipping the fault suite"
-  exit 0
-fi
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update
-  apt-get install -y --no-install-recommends nodejs npm
-fi
-[[ -d $receiver/node_modules ]] || (cd "$receiver" && npm ci --no-audit --no-fund --loglevel=error)
+source scripts/ci/lib/receiver.sh
+receiver_require faults
 command -v cmake >/dev/null && command -v ninja >/dev/null || bash scripts/deps.sh
 
 # FAULT_AGENT: an agent built already (e.g. by a sanitizer build).
-agent=${FAULT_AGENT:-}
+agent=${FAULT_AGENT:-${TRAIL_CI_BUILD:+$TRAIL_CI_BUILD/tests/fault_agent}}
 if [[ -z $agent ]]; then
   build=${TRAIL_BUILD_ROOT:-build/ci}/faults
   launcher=()
@@ -34,13 +25,7 @@ if [[ -z $agent ]]; then
 fi
 
 work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+trap 'servers_stop; rm -rf "$work"' EXIT
 
 # Short timeouts keep the stage fast; the bound the agent checks follows them.
 # "all": every span that reached the flusher must arrive (slow may time out
@@ -51,25 +36,6 @@ export OTEL_BSP_EXPORT_TIMEOUT=5000 OTEL_EXPORTER_OTLP_TIMEOUT=3000 OTEL_BSP_SCH
 export OTEL_BSP_MAX_EXPORT_BATCH_SIZE=128 TRAIL_RING_CAPACITY=65536
 export OTEL_METRIC_EXPORT_INTERVAL=500 OTEL_TRACES_EXPORTER=otlp OTEL_METRICS_EXPORTER=otlp
 export OTEL_SERVICE_NAME=trail-faults FAULT_RUN_MS=800
-
-# start_server NAME COMMAND...: runs it in the background, waits for its
-# first line and sets server_port to the last number before " out=".
-start_server() {
-  local name=$1 first fd
-  shift
-  mkfifo "$work/$name.fifo"
-  "$@" >"$work/$name.fifo" 2>"$work/$name.err" &
-  pids+=($!)
-  exec {fd}<"$work/$name.fifo"
-  if ! read -r -t 20 first <&"$fd"; then
-    echo "faults: $name did not start" >&2
-    cat "$work/$name.err" >&2
-    return 1
-  fi
-  cat <&"$fd" >/dev/null &
-  pids+=($!)
-  server_port=$(grep -o '[0-9][0-9]*' <<<"${first%% out=*}" | tail -n 1)
-}
 
 failed=0
 run_agent() {  # label expect endpoint
@@ -84,7 +50,7 @@ run_agent() {  # label expect endpoint
 }
 
 # The receiver, switched through its fault modes with POST /control.
-start_server receiver node "$receiver/server.js" --port 0 --out "$work/out" --quiet
+receiver_start receiver "$work/out"
 port=$server_port
 control() {
   node -e "fetch('http://127.0.0.1:$port/control', {method: 'POST', headers: {'Content-Type': 'application/json'},
@@ -108,7 +74,7 @@ fi
 
 # Hostile servers: nothing of these is accepted, nothing may hang.
 for mode in silent endless-headers endless-chunked huge-length reset http10 redirect; do
-  start_server "hostile-$mode" node scripts/ci/hostile_server.js "$mode"
+  server_start "hostile-$mode" node scripts/ci/hostile_server.js "$mode"
   hport=$server_port
   expect=none
   [[ $mode == http10 ]] && expect=all

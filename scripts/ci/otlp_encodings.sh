@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ci-lane: servers (mostly waits on servers and timeouts: .ci/run runs it beside the builds)
 # CI stage: the demo agents exporting to the independent, schema-validating
 # OTLP receiver (../shared/tools/otlp-receiver) in every body encoding trail
 # speaks over plain HTTP: json, json+gzip, protobuf, protobuf+gzip. Each run
@@ -13,22 +14,10 @@
 # Skips (exit 0) when ../shared is absent. HTTPS runs are the transport stage's.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-receiver="$repo/../shared/tools/otlp-receiver"
-if [[ ! -f $receiver/server.js ]]; then
-  echo "otlp_encodings: $receiver not found; skipping"
-  exit 0
-fi
-export DEBIAN_FRONTEND=noninteractive
-if ! command -v node >/dev/null || ! dpkg-query -W -f='${Status}' zlib1g-dev 2>/dev/null | grep -q "ok installed"; then
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update
-  $sudo apt-get install -y --no-install-recommends zlib1g-dev
-  command -v node >/dev/null || $sudo apt-get install -y --no-install-recommends nodejs npm
-fi
-[[ -d $receiver/node_modules ]] || (cd "$receiver" && npm ci --no-audit --no-fund --loglevel=error)
+source "$repo/scripts/ci/lib/receiver.sh"
+receiver_require otlp_encodings zlib1g-dev
 
-program=${1:-$repo/build/ci/normal/examples/game_agents}
+program=${1:-${TRAIL_CI_BUILD:-$repo/build/ci/normal}/examples/game_agents}
 if [[ ! -x $program ]]; then
   program=$repo/build/ci/encodings/examples/game_agents
   cmake -S "$repo" -B "$repo/build/ci/encodings" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTRAIL_BUILD_TESTS=OFF
@@ -36,32 +25,10 @@ if [[ ! -x $program ]]; then
 fi
 
 work=$(mktemp -d)
-server_pid=
-stop_receiver() {
-  if [[ -n $server_pid ]]; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-    server_pid=
-  fi
-}
-trap 'stop_receiver; rm -rf "$work"' EXIT
-
+trap 'servers_stop; rm -rf "$work"' EXIT
 start_receiver() {  # out-dir [server options...]: sets $port
-  local out=$1
-  shift
-  rm -f "$work/stdout"
-  mkfifo "$work/stdout"
-  node "$receiver/server.js" --port 0 --out "$out" --quiet "$@" >"$work/stdout" 2>"$work/server.err" &
-  server_pid=$!
-  exec 3<"$work/stdout"
-  local first
-  if ! read -r -t 20 first <&3; then
-    echo "otlp_encodings: the receiver did not start" >&2
-    cat "$work/server.err" >&2
-    exit 1
-  fi
-  port=$(sed -n 's|.*http://127\.0\.0\.1:\([0-9][0-9]*\).*|\1|p' <<<"$first")
-  cat <&3 >/dev/null &
+  receiver_start receiver "$@"
+  port=$server_port
 }
 
 run_program() {  # protocol compression log
@@ -82,7 +49,7 @@ for combo in "http/json none application/json" "http/json gzip application/json"
   # machine can miss with this receiver (~2 s a request at load 12): what
   # this stage checks is that every span trail counted as exported arrived.
   run_program "$protocol" "$compression" "$work/run.log" || echo "otlp_encodings: $name: the demo's checks failed (see below)"
-  stop_receiver
+  servers_stop
   exported=$(sed -n 's/^trail stats: recorded [0-9]*  exported \([0-9]*\).*/\1/p' "$work/run.log")
   if [[ -z $exported || $exported -eq 0 ]]; then
     echo "otlp_encodings: $name: the program exported nothing" >&2
@@ -122,7 +89,7 @@ done
 out="$work/out-partial"
 start_receiver "$out" --mode partial
 run_program http/protobuf none "$work/run.log" || true  # the demo's own check fails: spans were rejected
-stop_receiver
+servers_stop
 if ! grep -q "receiver rejected" "$work/run.log"; then
   echo "otlp_encodings: protobuf partial_success was not reported" >&2
   tail -20 "$work/run.log" >&2

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ci-lane: servers (mostly waits on servers and timeouts: .ci/run runs it beside the builds)
 # CI stage: the HTML timeline in headless Chromium, from file:// with the
 # network off. The demo run's page must load without console errors and its
 # test hook (#test, see tools/timeline/viewer.js) must report the demo's
@@ -18,7 +19,7 @@ fi
 command -v node >/dev/null || apt-get install -y --no-install-recommends nodejs
 chromium --version
 
-build="${TIMELINE_BUILD_DIR:-$root/build/ci/timeline}"
+build="${TIMELINE_BUILD_DIR:-${TRAIL_CI_BUILD:-$root/build/ci/timeline}}"
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTRAIL_BUILD_TESTS=ON -DTRAIL_BUILD_EXAMPLES=ON \
   ${CMAKE_CXX_COMPILER_LAUNCHER:+-DCMAKE_CXX_COMPILER_LAUNCHER=$CMAKE_CXX_COMPILER_LAUNCHER} >/dev/null
 cmake --build "$build" --parallel "${JOBS:-2}" --target game_agents trail-timeline timeline_synthetic_run

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ci-lane: servers (mostly waits on servers and timeouts: .ci/run runs it beside the builds)
 # CI stage: trail over HTTPS against the independent OTLP receiver
 # (../shared/tools/otlp-receiver) with the throwaway PKI of its
 # make-test-certs.sh: accepted over TLS with keep-alive reuse visible in the
@@ -10,27 +11,15 @@
 #   scripts/ci/tls.sh [PROGRAM]   (default: build/ci/normal/examples/robot_loop, built if missing)
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-receiver="$repo/../shared/tools/otlp-receiver"
-if [[ ! -f $receiver/server.js ]]; then
-  echo "tls: $receiver not found; skipping"
-  exit 0
-fi
-export DEBIAN_FRONTEND=noninteractive
-if ! command -v node >/dev/null || ! command -v openssl >/dev/null ||
-   ! dpkg-query -W -f='${Status}' libssl-dev 2>/dev/null | grep -q "ok installed"; then
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update
-  $sudo apt-get install -y --no-install-recommends libssl-dev openssl
-  command -v node >/dev/null || $sudo apt-get install -y --no-install-recommends nodejs npm
-fi
+source "$repo/scripts/ci/lib/receiver.sh"
+receiver_require tls libssl-dev openssl
 if ! command -v openssl >/dev/null; then
   echo "tls: no openssl CLI to make test certificates; skipping"
   exit 0
 fi
 [[ -d $receiver/node_modules ]] || (cd "$receiver" && npm ci --no-audit --no-fund --loglevel=error)
 
-program=${1:-$repo/build/ci/normal/examples/robot_loop}
+program=${1:-${TRAIL_CI_BUILD:-$repo/build/ci/normal}/examples/robot_loop}
 if [[ ! -x $program ]]; then
   program=$repo/build/ci/tls/examples/robot_loop
   cmake -S "$repo" -B "$repo/build/ci/tls" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTRAIL_BUILD_TESTS=OFF -DTRAIL_WITH_TLS=ON
@@ -38,9 +27,7 @@ if [[ ! -x $program ]]; then
 fi
 
 work=$(mktemp -d)
-pid=
-stop() { [[ -z $pid ]] || { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; pid=; }; }
-trap 'stop; rm -rf "$work"' EXIT
+trap 'servers_stop; rm -rf "$work"' EXIT
 bash "$receiver/make-test-certs.sh" "$work/certs" >/dev/null
 certs=$work/certs
 failures=0
@@ -51,15 +38,12 @@ run() {
   local name=$1 expect=$2 pattern=$3
   shift 3
   local out=$work/$name
-  node "$receiver/server.js" --port 0 --out "$out" --quiet "$@" >"$work/$name.srv" 2>&1 &
-  pid=$!
-  for _ in $(seq 100); do grep -q listening "$work/$name.srv" 2>/dev/null && break; sleep 0.1; done
-  local port
-  port=$(sed -nE 's/.*127\.0\.0\.1:([0-9]+).*/\1/p' "$work/$name.srv" | head -1)
+  receiver_start "$name" "$out" "$@"
+  local port=$server_port
   local start=$SECONDS
   OTEL_EXPORTER_OTLP_ENDPOINT=${ENDPOINT_HOST:-https://127.0.0.1}:$port OTEL_BSP_EXPORT_TIMEOUT=3000 \
     OTEL_EXPORTER_OTLP_TIMEOUT=2000 timeout 120 "$program" >"$work/$name.log" 2>&1 || true
-  stop
+  servers_stop
   local spans=0
   [[ -f $out/spans.jsonl ]] && spans=$(wc -l <"$out/spans.jsonl")
   local line
