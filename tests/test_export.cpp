@@ -28,6 +28,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/failing_transport.hpp"
 #include "support/http_test_server.hpp"
 #include "support/sanitizers.hpp"
 #include "support/stderr_capture.hpp"
@@ -817,10 +818,18 @@ TEST_CASE("nothing listening with default timeouts: the first failure is reporte
   config.settings.metrics_exporters = {trail::ExporterKind::otlp};
   config.settings.traces_endpoint = closed_endpoint();
   config.settings.metrics_endpoint = config.settings.traces_endpoint;
+  std::string expected = "cannot export to http://127.0.0.1:";
+  SUBCASE("trail's TCP transport") {}
+  SUBCASE("a transport that says refused in its own words (as Winsock's does)") {
+    // TransportStatus::refused, not the error text, is what the shortcut needs.
+    config.transport = trail::test::failing_factory(trail::TransportStatus::refused, "WSAECONNREFUSED (10061)",
+                                                    std::make_shared<std::atomic<int>>(0));
+    expected = "WSAECONNREFUSED (10061)";
+  }
   REQUIRE(trail::init(config));  // export timeout 30 s, request timeout 10 s: the defaults
   record_spans(5);
   std::string err = capture_stderr([] { CHECK_FALSE(trail::flush(1500ms)); });
-  CHECK(err.find("cannot export to http://127.0.0.1:") != std::string::npos);
+  CHECK_MESSAGE(err.find(expected) != std::string::npos, err);
   CHECK(err.find("OTEL_EXPORTER_OTLP_ENDPOINT") != std::string::npos);
   CHECK(std::count(err.begin(), err.end(), '\n') == 1);
   const auto before = std::chrono::steady_clock::now();

@@ -24,6 +24,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/failing_transport.hpp"
 #include "support/stderr_capture.hpp"
 
 using namespace std::chrono_literals;
@@ -48,11 +49,12 @@ struct Wire {
 class MemoryTransport final : public trail::Transport {
  public:
   explicit MemoryTransport(std::shared_ptr<Wire> wire) : wire_(std::move(wire)) {}
-  bool connect(const std::string& host, std::uint16_t port, trail::TransportDeadline, std::string&) noexcept override {
+  trail::TransportStatus connect(const std::string& host, std::uint16_t port, trail::TransportDeadline,
+                                 std::string&) noexcept override {
     std::lock_guard<std::mutex> lock(wire_->mutex);
     wire_->connects.push_back(host + ":" + std::to_string(port));
     open_ = true;
-    return true;
+    return trail::TransportStatus::ok;
   }
   trail::TransportStatus write(const trail::ConstBuffer* buffers, std::size_t count, trail::TransportDeadline,
                                std::string&) noexcept override {
@@ -189,14 +191,14 @@ TEST_CASE("name resolution is bounded by the deadline; a stuck lookup is waited 
   trail::detail::TcpTransport transport(stuck_resolver);
   std::string error;
   auto start = Clock::now();
-  CHECK_FALSE(transport.connect("collector.example", 4318, start + 200ms, error));
+  CHECK(transport.connect("collector.example", 4318, start + 200ms, error) == trail::TransportStatus::timeout);
   auto took = Clock::now() - start;
   CHECK(took >= 200ms);
   CHECK(took < 2s);
   CHECK(error == "timed out resolving 'collector.example'");
 
   start = Clock::now();
-  CHECK_FALSE(transport.connect("collector.example", 4318, start + 100ms, error));
+  CHECK(transport.connect("collector.example", 4318, start + 100ms, error) == trail::TransportStatus::timeout);
   CHECK(Clock::now() - start < 2s);
   CHECK(g_resolver_calls == 1);  // the same lookup, still running
 
@@ -206,13 +208,13 @@ TEST_CASE("name resolution is bounded by the deadline; a stuck lookup is waited 
   }
   g_resolver_cv.notify_all();
   error.clear();
-  CHECK_FALSE(transport.connect("collector.example", 4318, Clock::now() + 5s, error));
+  CHECK(transport.connect("collector.example", 4318, Clock::now() + 5s, error) == trail::TransportStatus::failed);
   CHECK_MESSAGE(contains(error, "cannot resolve 'collector.example'"), error);
   CHECK(g_resolver_calls == 1);
 
   // IP literals never need the resolver.
   Listener listener;
-  CHECK(transport.connect("127.0.0.1", listener.port, Clock::now() + 5s, error));
+  CHECK(transport.connect("127.0.0.1", listener.port, Clock::now() + 5s, error) == trail::TransportStatus::ok);
   CHECK(g_resolver_calls == 1);
 }
 
@@ -256,7 +258,7 @@ TEST_CASE("TcpTransport: an orderly close is eof, an abortive one is reset") {
   char buf[64];
   std::size_t got = 0;
 
-  REQUIRE(transport.connect("127.0.0.1", listener.port, Clock::now() + 5s, error));
+  REQUIRE(transport.connect("127.0.0.1", listener.port, Clock::now() + 5s, error) == trail::TransportStatus::ok);
   int peer = listener.accept_one();
   REQUIRE(peer >= 0);
   CHECK(transport.idle_usable());
@@ -264,7 +266,7 @@ TEST_CASE("TcpTransport: an orderly close is eof, an abortive one is reset") {
   CHECK(transport.read(buf, sizeof buf, got, Clock::now() + 5s, error) == trail::TransportStatus::eof);
   CHECK_FALSE(transport.idle_usable());
 
-  REQUIRE(transport.connect("127.0.0.1", listener.port, Clock::now() + 5s, error));
+  REQUIRE(transport.connect("127.0.0.1", listener.port, Clock::now() + 5s, error) == trail::TransportStatus::ok);
   peer = listener.accept_one();
   REQUIRE(peer >= 0);
   const linger abort_on_close{1, 0};  // close() sends RST
@@ -272,7 +274,7 @@ TEST_CASE("TcpTransport: an orderly close is eof, an abortive one is reset") {
   ::close(peer);
   CHECK(transport.read(buf, sizeof buf, got, Clock::now() + 5s, error) == trail::TransportStatus::reset);
 
-  REQUIRE(transport.connect("127.0.0.1", listener.port, Clock::now() + 5s, error));
+  REQUIRE(transport.connect("127.0.0.1", listener.port, Clock::now() + 5s, error) == trail::TransportStatus::ok);
   peer = listener.accept_one();
   REQUIRE(peer >= 0);
   const auto start = Clock::now();
@@ -287,7 +289,7 @@ TEST_CASE("TcpTransport: many buffers arrive whole and in order") {
   Listener listener;
   trail::detail::TcpTransport transport;
   std::string error;
-  REQUIRE(transport.connect("127.0.0.1", listener.port, Clock::now() + 5s, error));
+  REQUIRE(transport.connect("127.0.0.1", listener.port, Clock::now() + 5s, error) == trail::TransportStatus::ok);
   const int peer = listener.accept_one();
   REQUIRE(peer >= 0);
   std::vector<std::string> parts;
@@ -311,4 +313,52 @@ TEST_CASE("TcpTransport: many buffers arrive whole and in order") {
   reader.join();
   CHECK(received == expected);
   ::close(peer);
+}
+
+TEST_CASE("TcpTransport: nothing listening is TransportStatus::refused") {
+  std::uint16_t port = 0;
+  {
+    Listener listener;
+    port = listener.port;
+  }  // closed: the port refuses now
+  trail::detail::TcpTransport transport;
+  std::string error;
+  CHECK(transport.connect("127.0.0.1", port, Clock::now() + 5s, error) == trail::TransportStatus::refused);
+  CHECK_MESSAGE(contains(error, "cannot connect to 127.0.0.1:" + std::to_string(port)), error);
+  // A name with several addresses (::1 and 127.0.0.1): refused only when every one refuses.
+  error.clear();
+  CHECK(transport.connect("localhost", port, Clock::now() + 5s, error) == trail::TransportStatus::refused);
+  CHECK_FALSE(transport.idle_usable());
+}
+
+
+TEST_CASE("at shutdown, only TransportStatus::refused skips the retry schedule, whatever the error text says") {
+  const trail::Resource resource;
+  const trail::InstrumentationScope scope;
+  std::vector<trail::SpanData> spans(1);
+  spans[0].name = "s";
+  // Shutdown has set the hard deadline: ExportDeadline::shutting_down().
+  const std::atomic<std::int64_t> hard{(Clock::now() + 10s).time_since_epoch().count()};
+  const auto attempts_with = [&](trail::TransportStatus status, const char* message, std::string& result) {
+    auto connects = std::make_shared<std::atomic<int>>(0);
+    trail::OtlpHttpOptions o;
+    o.traces_endpoint = "http://collector.example:4318/v1/traces";
+    o.initial_backoff = 10ms;
+    o.max_backoff = 20ms;
+    o.transport = trail::test::failing_factory(status, message, connects);
+    trail::OtlpHttpExporter exporter(o);
+    trail::test::capture_stderr([&] {
+      result = exporter.export_spans(trail::SpanBatch{resource, scope, spans.data(), 1},
+                                     trail::ExportDeadline(Clock::now() + 400ms, &hard))
+                   .message;
+    });
+    return connects->load();
+  };
+  std::string message;
+  // Refused in words that are not strerror(ECONNREFUSED)'s: one attempt.
+  CHECK(attempts_with(trail::TransportStatus::refused, "no one home (WSAECONNREFUSED 10061)", message) == 1);
+  CHECK_MESSAGE(contains(message, "not retrying at shutdown"), message);
+  // A failure whose text merely looks like a refusal is retried until the deadline.
+  CHECK(attempts_with(trail::TransportStatus::failed, "Connection refused", message) > 1);
+  CHECK_MESSAGE(contains(message, "gave up after"), message);
 }

@@ -37,6 +37,7 @@ struct HttpHeader {
 
 struct HttpResponse {
   bool transport_ok = false;  // false: could not connect / send / read a valid response; `error` says why
+  bool refused = false;       // nothing listening: the connection was refused (TransportStatus::refused)
   std::string error;
   int status = 0;
   std::vector<HttpHeader> headers;
@@ -294,7 +295,11 @@ class HttpClient {
     for (int attempt = 0;; ++attempt) {
       const bool reused = connected_;
       if (!reused) {
-        if (!transport_->connect(url.host, url.port, deadline, r.error)) return;
+        const TransportStatus connected = transport_->connect(url.host, url.port, deadline, r.error);
+        if (connected != TransportStatus::ok) {
+          r.refused = connected == TransportStatus::refused;
+          return;
+        }
         connected_ = true;
         host_ = url.host;
         port_ = url.port;
@@ -377,6 +382,7 @@ class HttpClient {
         error = "timed out sending the HTTP request";
         return Step::failed;
       case TransportStatus::failed:
+      case TransportStatus::refused:
         break;
     }
     return Step::failed;
@@ -407,6 +413,7 @@ class HttpClient {
       case TransportStatus::timeout:
         return error = "timed out waiting for the HTTP response", Io::failed;
       case TransportStatus::failed:
+      case TransportStatus::refused:
         break;
     }
     return Io::failed;

@@ -6,11 +6,9 @@
 #pragma once
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <cstring>
 #include <ctime>
 #include <memory>
 #include <optional>
@@ -362,7 +360,7 @@ class OtlpHttpExporter : public Exporter {
       if (!response.transport_ok) {
         last_error = response.error;
         // Nothing listening (refused outright, every time so far): at shutdown, no retry schedule.
-        if (response.error.find(std::strerror(ECONNREFUSED)) == std::string::npos) refused_only_ = false;
+        if (!response.refused) refused_only_ = false;
         report_first_failure(url, last_error);
         if (refused_only_ && deadline.shutting_down())
           return {ExportResult::Status::failure, 0, fmt::format("{}; not retrying at shutdown", last_error)};

@@ -130,17 +130,21 @@ class TlsTransport final : public Transport {
   TlsTransport(const TlsTransport&) = delete;
   TlsTransport& operator=(const TlsTransport&) = delete;
 
-  bool connect(const std::string& host, std::uint16_t port, TransportDeadline deadline,
-               std::string& error) noexcept override {
+  TransportStatus connect(const std::string& host, std::uint16_t port, TransportDeadline deadline,
+                          std::string& error) noexcept override {
     close();
     TRAIL_TRY {
-      if (!inner_->connect(host, port, deadline, error)) return false;
-      if (handshake(host, port, deadline, error)) return true;
+      TransportStatus status = inner_->connect(host, port, deadline, error);
+      if (status != TransportStatus::ok) return status;
+      status = handshake(host, port, deadline, error);
+      if (status == TransportStatus::ok) return status;
+      close();
+      return status;
     } TRAIL_CATCH_ALL {
       error = "TLS: out of memory";
     }
     close();
-    return false;
+    return TransportStatus::failed;
   }
 
   TransportStatus write(const ConstBuffer* buffers, std::size_t count, TransportDeadline deadline,
@@ -217,7 +221,7 @@ class TlsTransport final : public Transport {
   }
 
  private:
-  bool handshake(const std::string& host, std::uint16_t port, TransportDeadline deadline, std::string& error) {
+  TransportStatus handshake(const std::string& host, std::uint16_t port, TransportDeadline deadline, std::string& error) {
     const std::string where = (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
                               std::to_string(port);
     ERR_clear_error();
@@ -231,7 +235,7 @@ class TlsTransport final : public Transport {
       ssl_ = nullptr;
       rbio_ = wbio_ = nullptr;
       error = "TLS with " + where + ": " + tls::openssl_error("out of memory");
-      return false;
+      return TransportStatus::failed;
     }
     SSL_set_bio(ssl_, rbio_, wbio_);
     SSL_set_connect_state(ssl_);
@@ -242,7 +246,7 @@ class TlsTransport final : public Transport {
                           : SSL_set_tlsext_host_name(ssl_, host.c_str()) == 1 && SSL_set1_host(ssl_, host.c_str()) == 1;
     if (!named) {
       error = "TLS with " + where + ": cannot set the host name to verify: " + tls::openssl_error("invalid name");
-      return false;
+      return TransportStatus::failed;
     }
     if (session_ != nullptr && session_host_ == where) SSL_set_session(ssl_, session_);
 
@@ -255,20 +259,20 @@ class TlsTransport final : public Transport {
       const TransportStatus sent = send_pending(deadline, io_error);
       if (rc == 1 && sent == TransportStatus::ok) {
         session_host_ = where;
-        return true;
+        return TransportStatus::ok;
       }
       if (reason != SSL_ERROR_NONE && reason != SSL_ERROR_WANT_READ) {
         const long verified = SSL_get_verify_result(ssl_);
         error = "TLS handshake with " + where + " failed: " +
                 (verified != X509_V_OK ? tls::verify_failure(verified, host)
                                        : tls::openssl_error("protocol error"));
-        return false;
+        return TransportStatus::failed;
       }
       TransportStatus status = sent;
       if (status == TransportStatus::ok) status = receive(deadline, io_error);
       if (status != TransportStatus::ok) {
         error = "TLS handshake with " + where + " failed: " + handshake_io_failure(status, io_error);
-        return false;
+        return status == TransportStatus::timeout ? status : TransportStatus::failed;
       }
     }
   }

@@ -12,7 +12,16 @@
 // - Errors are one line, in `error`, for a human (no trailing newline, no
 //   secrets); the caller adds context. `error` is only written on failure.
 // - connect() opens a connection to host:port, closing any previous one.
-//   `host` is a DNS name or an IP literal (IPv6 without brackets).
+//   `host` is a DNS name or an IP literal (IPv6 without brackets). It returns
+//   ok, or why not:
+//     refused  nothing listens there: every address of the host refused the
+//              connection outright (POSIX ECONNREFUSED, Winsock
+//              WSAECONNREFUSED). The exporter does not sit out its retry
+//              schedule at shutdown when every attempt was refused, so map
+//              only that error here, never by matching message text;
+//     timeout  the deadline passed (resolving, connecting or handshaking);
+//     failed   anything else (cannot resolve, unreachable, TLS refused...).
+//   A TLS transport passes its inner transport's status through.
 // - write() sends every byte of `count` buffers, in order, or fails.
 // - read() waits for at least one byte and returns what is available, up to
 //   `capacity`. TransportStatus tells the cases the HTTP client handles
@@ -22,7 +31,8 @@
 //     reset    the peer reset the connection (ECONNRESET);
 //     timeout  the deadline passed first;
 //     failed   anything else; `error` says what.
-//   After anything but ok the caller closes the connection.
+//   After anything but ok the caller closes the connection (refused is
+//   connect()'s only).
 // - idle_usable(): called between requests on an open, idle connection.
 //   False when the peer has closed it or sent bytes nobody asked for; the
 //   client then reconnects instead of writing into a dead connection.
@@ -50,13 +60,13 @@ struct ConstBuffer {
   std::size_t size;
 };
 
-enum class TransportStatus : std::uint8_t { ok, eof, reset, timeout, failed };
+enum class TransportStatus : std::uint8_t { ok, eof, reset, timeout, failed, refused };
 
 class Transport {
  public:
   virtual ~Transport() = default;
-  virtual bool connect(const std::string& host, std::uint16_t port, TransportDeadline deadline,
-                       std::string& error) noexcept = 0;
+  virtual TransportStatus connect(const std::string& host, std::uint16_t port, TransportDeadline deadline,
+                                  std::string& error) noexcept = 0;
   virtual TransportStatus write(const ConstBuffer* buffers, std::size_t count, TransportDeadline deadline,
                                 std::string& error) noexcept = 0;
   virtual TransportStatus read(void* data, std::size_t capacity, std::size_t& received, TransportDeadline deadline,

@@ -84,14 +84,14 @@ class TcpTransport final : public Transport {
   TcpTransport(const TcpTransport&) = delete;
   TcpTransport& operator=(const TcpTransport&) = delete;
 
-  bool connect(const std::string& host, std::uint16_t port, TransportDeadline deadline,
-               std::string& error) noexcept override {
+  TransportStatus connect(const std::string& host, std::uint16_t port, TransportDeadline deadline,
+                          std::string& error) noexcept override {
     close();
     TRAIL_TRY {
       return connect_impl(host, port, deadline, error);
     } TRAIL_CATCH_ALL {  // bad_alloc, or no thread for the lookup
       error = "cannot connect: out of memory or no thread for name resolution";
-      return false;
+      return TransportStatus::failed;
     }
   }
 
@@ -200,13 +200,13 @@ class TcpTransport final : public Transport {
   // Numeric hosts resolve at once; names on a helper thread, waited for until
   // the deadline. A lookup still running then is kept: the next attempt for
   // the same host waits for it instead of starting another thread.
-  bool resolve(const std::string& host, const std::string& port, TransportDeadline deadline, posix::AddrinfoPtr& out,
-               std::string& error) {
+  TransportStatus resolve(const std::string& host, const std::string& port, TransportDeadline deadline,
+                          posix::AddrinfoPtr& out, std::string& error) {
     const addrinfo numeric = posix::lookup_hints(AI_NUMERICSERV | AI_NUMERICHOST);
     addrinfo* found = nullptr;
     if (::getaddrinfo(host.c_str(), port.c_str(), &numeric, &found) == 0) {
       out.reset(found);
-      return true;
+      return TransportStatus::ok;
     }
     if (pending_ == nullptr || pending_->host != host || pending_->port != port) {
       auto lookup = std::make_shared<posix::Lookup>();
@@ -231,31 +231,35 @@ class TcpTransport final : public Transport {
       std::unique_lock<std::mutex> lock(lookup->mutex);
       if (!lookup->done_cv.wait_until(lock, deadline, [&lookup] { return lookup->done; })) {
         error = "timed out resolving '" + host + "'";
-        return false;
+        return TransportStatus::timeout;
       }
     }
     pending_.reset();
     if (lookup->rc != 0) {
       error = "cannot resolve '" + host +
               "': " + (lookup->rc == EAI_SYSTEM ? posix::errno_text(lookup->err) : ::gai_strerror(lookup->rc));
-      return false;
+      return TransportStatus::failed;
     }
     out.reset(lookup->result);
     lookup->result = nullptr;
-    return true;
+    return TransportStatus::ok;
   }
 
-  bool connect_impl(const std::string& host, std::uint16_t port, TransportDeadline deadline, std::string& error) {
+  TransportStatus connect_impl(const std::string& host, std::uint16_t port, TransportDeadline deadline,
+                               std::string& error) {
     const std::string where = (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
                               std::to_string(port);
     posix::AddrinfoPtr found(nullptr, ::freeaddrinfo);
-    if (!resolve(host, std::to_string(port), deadline, found, error)) return false;
+    const TransportStatus resolved = resolve(host, std::to_string(port), deadline, found, error);
+    if (resolved != TransportStatus::ok) return resolved;
 
     std::string last = "no address";
+    bool all_refused = true;  // refused: nothing listens at any of the addresses
     for (const addrinfo* ai = found.get(); ai != nullptr; ai = ai->ai_next) {
       const int fd = ::socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
       if (fd < 0) {
         last = posix::errno_text(errno);
+        all_refused = false;
         continue;
       }
       const int one = 1;
@@ -273,7 +277,7 @@ class TcpTransport final : public Transport {
           if (ready == 0) {
             ::close(fd);
             error = "timed out connecting to " + where;
-            return false;
+            return TransportStatus::timeout;
           }
           socklen_t len = sizeof err;
           if (ready < 0 || ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
@@ -282,13 +286,14 @@ class TcpTransport final : public Transport {
       if (err != 0) {
         ::close(fd);
         last = posix::errno_text(err);
+        if (err != ECONNREFUSED) all_refused = false;
         continue;
       }
       fd_ = fd;
-      return true;
+      return TransportStatus::ok;
     }
     error = "cannot connect to " + where + ": " + last;
-    return false;
+    return all_refused && found != nullptr ? TransportStatus::refused : TransportStatus::failed;
   }
 
   posix::Resolver resolver_;
