@@ -22,8 +22,7 @@ run_suite() {  # name cxx std sanitize [extra cmake args...]
 run_suite normal g++ 17 "" -DTRAIL_BUILD_BENCHMARKS=ON -DTRAIL_BUILD_EXAMPLES=ON
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
   run_suite tsan clang++ 20 thread -DTRAIL_BUILD_EXAMPLES=OFF
-# test_fork did not finish under ASan here (fork with live threads); it runs in the other suites.
-TRAIL_TEST_UNDER_EMULATOR=1 ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
+ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
   run_suite asan g++ 20 address,undefined -DTRAIL_BUILD_EXAMPLES=OFF
 
 # Meson with clang++ C++17: the fourth compiler/standard pair.

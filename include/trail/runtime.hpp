@@ -66,6 +66,11 @@ struct Runtime {
   // reachable, so that leak checkers stay quiet) for their thread.
   std::vector<std::shared_ptr<Flusher>> abandoned;
   std::atomic<bool> running{false};  // read without the mutex at process exit
+  // In a fork() child: the parent's Runtime and ConsumerState, never used or
+  // destroyed (threads the child does not have may hold their mutexes), kept
+  // reachable so that leak checkers stay quiet when the child exits.
+  Runtime* parent = nullptr;
+  void* parent_consumers = nullptr;
 };
 
 inline Runtime* runtime_instance() { return &process_object<Runtime>(&ProcessState::runtime); }
@@ -162,12 +167,15 @@ inline void after_fork_in_child() noexcept {
   ProcessState& p = process();
   // The parent's mutexes may be held (its flusher was running): leave them;
   // free the spin locks.
-  p.runtime = new Runtime();
+  auto* runtime = new Runtime();
+  runtime->parent = static_cast<Runtime*>(p.runtime);
+  runtime->parent_consumers = p.consumers;
+  auto* consumers = new ConsumerState();
+  if (p.consumers != nullptr) consumers->retired = static_cast<ConsumerState*>(p.consumers)->retired;
+  p.runtime = runtime;
+  p.consumers = consumers;
   p.lock.unlock();
   p.sessions.unlock();
-  ConsumerState* consumers = new ConsumerState();
-  consumers->retired = consumer_state()->retired;
-  p.consumers = consumers;
   for (Ring* r = p.rings.load(std::memory_order_acquire); r != nullptr; r = r->next) {
     r->skip_all();
     if (r != this_thread().ring) r->mark_owner_exited();
