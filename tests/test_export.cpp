@@ -21,7 +21,9 @@
 #include <fstream>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -187,8 +189,8 @@ TEST_CASE("nested spans from several threads arrive with every field, resource, 
     CHECK(req.target == "/v1/traces");
     REQUIRE(req.header("Content-Type") != nullptr);
     CHECK(*req.header("Content-Type") == "application/json");
-    REQUIRE(req.header("User-Agent") != nullptr);
-    CHECK(req.header("User-Agent")->find("trail") != std::string::npos);
+    REQUIRE(req.header("User-Agent") != nullptr);  // the OTel spec: exporters SHOULD send one
+    CHECK(*req.header("User-Agent") == std::string("trail/") + trail::version_string);
   }
 
   const auto spans = received_spans(server);
@@ -839,4 +841,172 @@ TEST_CASE("nothing listening with default timeouts: the first failure is reporte
   CHECK(s.spans_recorded == 5);
   CHECK(s.spans_dropped_export_failed == 5);
   CHECK(s.spans_recorded == s.spans_exported + s.spans_dropped() + s.spans_pending);
+}
+
+namespace {
+std::size_t lines(const std::string& text) { return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')); }
+
+std::size_t header_count(const Request& req, std::string_view name) {
+  return static_cast<std::size_t>(std::count_if(req.headers.begin(), req.headers.end(), [&](const auto& h) {
+    return trail::test::iequals(h.name, name);
+  }));
+}
+}  // namespace
+
+TEST_CASE("a header provider gives each request fresh headers, replacing configured ones of the same name") {
+  HttpTestServer server;
+  REQUIRE(server.ok());
+  trail::Config config = otlp_config(server);
+  config.settings.traces_headers = {{"authorization", "Bearer static"}, {"X-Team", "planner"}};
+  std::atomic<int> calls{0};
+  std::atomic<bool> deadline_ahead{true}, traces_signal{true};
+  config.header_provider = [&](const trail::HeaderRequest& request, trail::Headers& headers, std::string&) {
+    deadline_ahead = deadline_ahead && request.deadline > std::chrono::steady_clock::now();
+    traces_signal = traces_signal && std::string_view(request.signal) == "traces";
+    headers.emplace_back("Authorization", "Bearer token-" + std::to_string(++calls));
+    return true;
+  };
+  Running running(config);
+  for (int batch = 0; batch < 2; ++batch) {
+    record_spans(2);
+    REQUIRE(trail::flush(5s));
+  }
+  const auto requests = trace_requests(server);
+  REQUIRE(requests.size() == 2);
+  CHECK(calls == 2);  // on the flusher, once per request
+  CHECK(deadline_ahead);
+  CHECK(traces_signal);
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    CAPTURE(requests[i].head);
+    CHECK(header_count(requests[i], "Authorization") == 1);
+    REQUIRE(requests[i].header("Authorization") != nullptr);
+    CHECK(*requests[i].header("Authorization") == "Bearer token-" + std::to_string(i + 1));
+    REQUIRE(requests[i].header("X-Team") != nullptr);
+    CHECK(*requests[i].header("X-Team") == "planner");
+    REQUIRE(requests[i].header("User-Agent") != nullptr);
+    CHECK(*requests[i].header("User-Agent") == std::string("trail/") + trail::version_string);
+  }
+  CHECK(trail::stats().spans_exported == 4);
+}
+
+TEST_CASE("a header provider that fails: one line, nothing sent, nothing crashes, the spans are counted") {
+  HttpTestServer server;
+  REQUIRE(server.ok());
+  trail::Config config = otlp_config(server);
+  std::string expected;
+  SUBCASE("it throws") {
+    config.header_provider = [](const trail::HeaderRequest&, trail::Headers&, std::string&) -> bool {
+      throw std::runtime_error("token endpoint answered 503");
+    };
+    expected = "header provider failed for traces: it threw: token endpoint answered 503; the request was not sent";
+  }
+  SUBCASE("it says why not") {
+    config.header_provider = [](const trail::HeaderRequest&, trail::Headers&, std::string& error) {
+      error = "API key refused by the token endpoint";
+      return false;
+    };
+    expected = "header provider failed for traces: API key refused by the token endpoint";
+  }
+  SUBCASE("it returns a value with CR/LF") {
+    config.header_provider = [](const trail::HeaderRequest&, trail::Headers& headers, std::string&) {
+      headers.emplace_back("Authorization", "Bearer SECRET-TOKEN\r\nX-Injected: 1");
+      return true;
+    };
+    expected = "OTLP header \"Authorization\" has CR, LF or another control character in its value";
+  }
+  SUBCASE("it returns a bad header name") {
+    config.header_provider = [](const trail::HeaderRequest&, trail::Headers& headers, std::string&) {
+      headers.emplace_back("Bad Name:", "SECRET-TOKEN");
+      return true;
+    };
+    expected = "is not a valid token";
+  }
+  Running running(config);
+  record_spans(3);
+  const std::string err = capture_stderr([] { CHECK_FALSE(trail::flush(5s)); });
+  CAPTURE(err);
+  CHECK(err.find(expected) != std::string::npos);
+  CHECK(lines(err) == 1);
+  CHECK(err.find("SECRET-TOKEN") == std::string::npos);
+  CHECK(server.request_count() == 0);
+  const auto s = trail::stats();
+  CHECK(s.spans_dropped_export_failed == 3);
+  CHECK(s.spans_recorded == s.spans_exported + s.spans_dropped() + s.spans_pending);
+}
+
+TEST_CASE("401 and 403 are not retried and are reported once per run, naming what to set, never a header value") {
+  int status = 0;
+  SUBCASE("401") { status = 401; }
+  SUBCASE("403") { status = 403; }
+  HttpTestServer server([status](const Request&) { return Reply::with_status(status, "invalid API token"); });
+  REQUIRE(server.ok());
+  trail::Config config = otlp_config(server);
+  config.settings.metrics_exporters = {trail::ExporterKind::otlp};  // metrics are refused too: still one line
+  config.settings.traces_headers = {{"Authorization", "Bearer SECRET-TOKEN"}};
+  config.settings.metrics_headers = config.settings.traces_headers;
+  std::string err;
+  {
+    Running running(config);
+    err = capture_stderr([] {
+      for (int batch = 0; batch < 3; ++batch) {
+        if (batch > 0) std::this_thread::sleep_for(1100ms);  // past the flusher's one-line-a-second limit
+        record_spans(2);
+        CHECK_FALSE(trail::flush(5s));
+      }
+      trail::shutdown();
+    });
+  }
+  CAPTURE(err);
+  CHECK(lines(err) == 1);
+  CHECK(err.find("HTTP " + std::to_string(status)) != std::string::npos);
+  CHECK(err.find("OTEL_EXPORTER_OTLP_HEADERS") != std::string::npos);
+  CHECK(err.find("header_provider") != std::string::npos);
+  CHECK(err.find("headers sent: Authorization") != std::string::npos);
+  CHECK(err.find("invalid API token") != std::string::npos);
+  CHECK(err.find("SECRET-TOKEN") == std::string::npos);
+  CHECK(trace_requests(server).size() == 3);  // one per batch: never retried
+  const auto s = trail::stats();
+  CHECK(s.spans_rejected == 6);
+  CHECK(s.spans_recorded == s.spans_exported + s.spans_dropped() + s.spans_pending);
+}
+
+TEST_CASE("a redirect is never followed and is reported once, with the Location's host and no secrets") {
+  HttpTestServer target;
+  REQUIRE(target.ok());
+  const std::string location = "http://user:PASSWORD@127.0.0.1:" + std::to_string(target.port()) +
+                               "/v1/traces?api_key=SECRETKEY";
+  HttpTestServer server([location](const Request&) {
+    Reply r = Reply::with_status(308, "<html>moved</html>");
+    r.headers.push_back({"Location", location});
+    return r;
+  });
+  REQUIRE(server.ok());
+  std::string err;
+  {
+    Running running(otlp_config(server));
+    err = capture_stderr([] {
+      for (int batch = 0; batch < 2; ++batch) {
+        if (batch > 0) std::this_thread::sleep_for(1100ms);  // past the flusher's one-line-a-second limit
+        record_spans(2);
+        CHECK_FALSE(trail::flush(5s));
+      }
+    });
+  }
+  CAPTURE(err);
+  CHECK(lines(err) == 1);
+  CHECK(err.find("HTTP 308") != std::string::npos);
+  CHECK(err.find("to host 127.0.0.1:" + std::to_string(target.port())) != std::string::npos);
+  CHECK(err.find("OTEL_EXPORTER_OTLP_ENDPOINT") != std::string::npos);
+  CHECK(err.find("PASSWORD") == std::string::npos);
+  CHECK(err.find("SECRETKEY") == std::string::npos);
+  CHECK(err.find("<html>") == std::string::npos);
+  CHECK(server.request_count() == 2);  // one per batch
+  CHECK(target.request_count() == 0);  // never followed
+  CHECK(trail::stats().spans_rejected == 4);
+
+  CHECK(trail::detail::redirect_target(nullptr) == "without a Location");
+  const std::string same_host = "/v2/traces?token=SECRETKEY";
+  CHECK(trail::detail::redirect_target(&same_host) == "to \"/v2/traces?***\" on the same host");
+  const std::string hostile = "https://evil.example\x1b[31m/x";
+  CHECK(trail::detail::redirect_target(&hostile).find('\x1b') == std::string::npos);
 }

@@ -49,6 +49,11 @@ struct Config {
   // The byte stream under the OTLP/HTTP exporter (see export/transport.hpp);
   // empty: trail's own, plain TCP for http:// and TLS for https://.
   TransportFactory transport;
+  // Headers for the OTLP/HTTP exporter asked for before each request, such as
+  // a bearer token that expires (see HeaderProvider in
+  // export/otlp_http_exporter.hpp); static ones go in settings.traces_headers
+  // (OTEL_EXPORTER_OTLP_HEADERS).
+  HeaderProvider header_provider;
 };
 
 namespace detail {
@@ -89,6 +94,7 @@ inline OtlpHttpOptions otlp_options(const Config& config) {
   o.metrics_tls.client_certificate = s.metrics_client_certificate;
   o.metrics_tls.client_key = s.metrics_client_key;
   o.transport = config.transport;
+  o.header_provider = config.header_provider;
   o.traces_endpoint = s.traces_endpoint;
   o.metrics_endpoint = s.metrics_endpoint;
   o.traces_headers = s.traces_headers;

@@ -57,6 +57,10 @@ struct ExportResult {
   std::uint64_t rejected = 0;  // items the receiver refused (partialSuccess)
   std::string message;         // why, for failure / rejected / partial success
   std::uint64_t failed = 0;    // with success: items of a split batch whose request failed
+  // The exporter has told the user already (a refusal that repeats every
+  // batch until the configuration changes, printed once per run): the
+  // flusher counts the items and prints nothing.
+  bool reported = false;
 
   bool ok() const noexcept { return status == Status::success; }
 };

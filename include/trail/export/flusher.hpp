@@ -346,11 +346,12 @@ class Flusher {
     });
     if (!counted) return false;
     if (worst.ok()) {
+      if (worst.reported) return rejected == 0 && failed == 0;
       if (rejected) report("receiver rejected " + std::to_string(rejected) + " span(s): " + worst.message);
       else if (failed) report("dropped " + std::to_string(failed) + " span(s): " + worst.message);
       return rejected == 0 && failed == 0;
     }
-    report("dropped " + std::to_string(n) + " span(s): " + worst.message);
+    if (!worst.reported) report("dropped " + std::to_string(n) + " span(s): " + worst.message);
     return false;
   }
 
@@ -367,7 +368,7 @@ class Flusher {
       ExportResult r = guarded([&] { return exporter->export_metrics(batch, deadline); });
       if (!r.ok()) {
         ok = false;
-        report("metric export failed: " + r.message);
+        if (!r.reported) report("metric export failed: " + r.message);
       }
     }
     (ok ? metric_exports_ : metric_exports_failed_).fetch_add(1, std::memory_order_relaxed);

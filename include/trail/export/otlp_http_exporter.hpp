@@ -10,9 +10,11 @@
 #include <cstdint>
 #include <cstdio>
 #include <ctime>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -33,6 +35,26 @@
 #include "url.hpp"
 
 namespace trail {
+
+// What a header provider is asked for.
+struct HeaderRequest {
+  const char* signal;  // "traces" or "metrics"
+  // The request's own deadline (the export deadline or the request timeout,
+  // whichever is first): answer before it; a later answer is not sent.
+  std::chrono::steady_clock::time_point deadline;
+};
+
+// Headers that change during a run, such as a bearer token obtained by
+// exchanging an API key, which expires. Called on the flusher thread before
+// every OTLP/HTTP request (retries included), never on a recording thread.
+// Sets `headers` (sent after the configured ones, replacing any of the same
+// name) and returns true; or returns false with a one-line reason in
+// `error` (or throws): that request is not sent and counts as failed, not
+// retried. A header whose name is not a token or whose value holds CR, LF or
+// another control character is refused the same way (the value is never
+// printed). Cache the token and refresh it shortly before it expires: a
+// slow provider delays every request.
+using HeaderProvider = std::function<bool(const HeaderRequest& request, Headers& headers, std::string& error)>;
 
 struct OtlpHttpOptions {
   std::string traces_endpoint = "http://localhost:4318/v1/traces";  // used as is
@@ -56,6 +78,8 @@ struct OtlpHttpOptions {
   TransportOptions metrics_tls;
   // Makes the byte stream under HTTP; empty: trail's own (plain TCP / TLS).
   TransportFactory transport;
+  // Headers asked for before each request (HeaderProvider); empty: none.
+  HeaderProvider header_provider;
 };
 
 namespace detail {
@@ -115,6 +139,30 @@ std::uint32_t cut_longest_values(SpanData& span, std::size_t limit, SizeOf&& siz
   return cut;
 }
 
+// " (sent: Authorization, X-Scope)": the names of the credentials-like
+// headers a request carried (never their values), for a 401/403 message.
+inline std::string header_names(const std::vector<HttpHeader>& headers) {
+  std::string names;
+  for (const HttpHeader& h : headers) {
+    if (ascii_iequals(h.name, "User-Agent") || ascii_iequals(h.name, "Content-Encoding")) continue;
+    names += names.empty() ? " (headers sent: " : ", ";
+    names += http::excerpt(h.name, 64);
+  }
+  return names.empty() ? " (no header was set)" : names + ")";
+}
+
+// Where a redirect points, as a message may show it: the Location's host
+// first, then the URL without userinfo or query.
+inline std::string redirect_target(const std::string* location) {
+  if (location == nullptr) return "without a Location";
+  const std::string shown = http::excerpt(printable_url(*location), 200);
+  const std::size_t sep = shown.find("://");
+  if (sep == std::string::npos) return "to \"" + shown + "\" on the same host";
+  std::string host = shown.substr(sep + 3, shown.find_first_of("/?", sep + 3) - (sep + 3));
+  if (host.rfind("***@", 0) == 0) host.erase(0, 4);
+  return "to host " + host + " (" + shown + ")";
+}
+
 inline std::vector<HttpHeader> http_headers(const Headers& headers) {
   std::vector<HttpHeader> out;
   out.push_back({"User-Agent", std::string("trail/") + version_string});
@@ -160,6 +208,7 @@ struct OtlpEncoding {
   OtlpProtocol protocol;
   bool gzip;
   const char* signal;  // "traces", "metrics": for messages
+  const char* env_part;  // "TRACES", "METRICS": in the per-signal variables' names
 };
 
 inline const char* content_type(OtlpProtocol p) {
@@ -173,6 +222,13 @@ inline bool protobuf_response(const HttpResponse& response, OtlpProtocol sent) {
   if (type == nullptr) return sent == OtlpProtocol::http_protobuf;
   const std::string_view media = trim_ows(std::string_view(*type).substr(0, type->find(';')));
   return ascii_iequals(media, "application/x-protobuf") || ascii_iequals(media, "application/protobuf");
+}
+
+// What a refusing receiver said (its body, or the google.rpc.Status message
+// of a protobuf one), printable.
+inline std::string refusal_text(const HttpResponse& response, const OtlpEncoding& encoding) {
+  return http::excerpt(
+      protobuf_response(response, encoding.protocol) ? proto_status_text(response.body) : response.body, 200);
 }
 
 }  // namespace detail
@@ -205,9 +261,9 @@ class OtlpHttpExporter : public Exporter {
                  "without zlib; sending uncompressed (install zlib, e.g. zlib1g-dev, and rebuild)\n",
                  stderr);
     traces_encoding_ = {options_.traces_protocol,
-                        detail::gzip_available && options_.traces_compression == Compression::gzip, "traces"};
+                        detail::gzip_available && options_.traces_compression == Compression::gzip, "traces", "TRACES"};
     metrics_encoding_ = {options_.metrics_protocol,
-                         detail::gzip_available && options_.metrics_compression == Compression::gzip, "metrics"};
+                         detail::gzip_available && options_.metrics_compression == Compression::gzip, "metrics", "METRICS"};
     if (traces_encoding_.gzip) traces_headers_.push_back({"Content-Encoding", "gzip"});
     if (metrics_encoding_.gzip) metrics_headers_.push_back({"Content-Encoding", "gzip"});
     jitter_.seed(static_cast<std::uint64_t>(Clock::now().time_since_epoch().count()) ^
@@ -323,7 +379,66 @@ class OtlpHttpExporter : public Exporter {
     }
     if (out.failed == na + nb) out.status = ExportResult::Status::failure;
     else if (out.rejected == na + nb) out.status = ExportResult::Status::rejected;
+    // Printed already only when every part that went wrong was.
+    const auto clean = [](const ExportResult& r) { return r.ok() && r.rejected == 0 && r.failed == 0; };
+    out.reported = (clean(a) || a.reported) && (clean(b) || b.reported) && !(clean(a) && clean(b));
     return out;
+  }
+
+  // The headers of one request: the configured ones (`base`), then the
+  // provider's, which replace those of the same name. In provided_.
+  bool provide_headers(const detail::OtlpEncoding& encoding, const std::vector<detail::HttpHeader>& base,
+                       Clock::time_point deadline, std::string& error) {
+    Headers extra;
+    std::string why;
+    bool ok = false;
+    TRAIL_TRY { ok = options_.header_provider(HeaderRequest{encoding.signal, deadline}, extra, why); }
+    TRAIL_CATCH_ALL {
+      ok = false;
+      why = "it threw: " + detail::current_exception_text();
+    }
+    std::string problem;  // printable: the provider's own words are escaped
+    if (!ok) problem = why.empty() ? "no reason given" : detail::http::excerpt(why, 200);
+    else problem = detail::headers_error(extra);
+    if (problem.empty() && Clock::now() >= deadline) problem = "it answered after the request's deadline";
+    if (!problem.empty()) {
+      error = fmt::format("the OTLP header provider failed for {}: {}; the request was not sent", encoding.signal,
+                          problem);
+      return false;
+    }
+    provided_.clear();
+    for (const detail::HttpHeader& h : base) {
+      const bool replaced = std::any_of(extra.begin(), extra.end(), [&h](const auto& e) {
+        return detail::ascii_iequals(e.first, h.name);
+      });
+      if (!replaced) provided_.push_back(h);
+    }
+    for (auto& [name, value] : extra) provided_.push_back({std::move(name), std::move(value)});
+    return true;
+  }
+
+  // A refusal that every later request would get too, until the user changes
+  // the configuration (401/403, a redirect): one line per run, at once,
+  // then only counted (ExportResult::reported).
+  // `with_body`: quote what the receiver said (a redirect's body is just HTML).
+  ExportResult refused_until_reconfigured(bool& reported_already, const detail::Url& url,
+                                          const detail::HttpResponse& response, const detail::OtlpEncoding& encoding,
+                                          bool with_body, const std::string& what) {
+    const std::string status = detail::refusal_text(response, encoding);
+    ExportResult result{ExportResult::Status::rejected, 0,
+                        fmt::format("HTTP {} (not retryable): \"{}\"", response.status, status)};
+    result.reported = true;
+    if (reported_already) return result;
+    reported_already = true;
+    const std::string& endpoint = &url == &traces_url_ ? options_.traces_endpoint : options_.metrics_endpoint;
+    const std::string said = with_body && !status.empty()
+                                 ? "; the receiver said \"" + status + "\""
+                                 : std::string();
+    std::fprintf(stderr,
+                 "trail: the OTLP %s endpoint %s %s%s. Not retried; later refusals are counted in trail::stats(), "
+                 "not printed\n",
+                 encoding.signal, detail::shown_endpoint(endpoint).c_str(), what.c_str(), said.c_str());
+    return result;
   }
 
   // The first failure of this exporter's life, at once: the endpoint and
@@ -353,9 +468,17 @@ class OtlpHttpExporter : public Exporter {
       if (now >= end)
         return {ExportResult::Status::failure, 0,
                 fmt::format("gave up after {} attempt(s) at the export deadline: {}", attempt - 1, last_error)};
+      const auto request_deadline = std::min(end, now + timeout);
+      const std::vector<detail::HttpHeader>* sent_headers = &headers;
+      if (options_.header_provider) {
+        std::string provider_error;
+        if (!provide_headers(encoding, headers, request_deadline, provider_error))
+          return {ExportResult::Status::failure, 0, provider_error};
+        sent_headers = &provided_;
+      }
       ++attempts_;
-      const auto response =
-          client.post(url, headers, detail::content_type(encoding.protocol), *payload_, std::min(end, now + timeout));
+      const auto response = client.post(url, *sent_headers, detail::content_type(encoding.protocol), *payload_,
+                                        request_deadline);
       std::optional<std::chrono::milliseconds> retry_after;
       if (!response.transport_ok) {
         last_error = response.error;
@@ -383,6 +506,25 @@ class OtlpHttpExporter : public Exporter {
         if (!prepare(encoding, encode, encode_error)) return {ExportResult::Status::failure, 0, encode_error};
         last_error = "HTTP 415 to JSON";
         continue;
+      } else if (response.status == 401 || response.status == 403) {
+        refused_only_ = false;
+        return refused_until_reconfigured(
+            auth_reported_, url, response, encoding,
+            true,
+            fmt::format("answered HTTP {} ({}): the credentials are missing, wrong or not allowed there{}. Set "
+                        "OTEL_EXPORTER_OTLP_HEADERS (or OTEL_EXPORTER_OTLP_{}_HEADERS), e.g. "
+                        "\"Authorization=Bearer%20<token>\", or a trail::Config::header_provider for a token "
+                        "that expires",
+                        response.status, response.status == 401 ? "Unauthorized" : "Forbidden",
+                        detail::header_names(*sent_headers), encoding.env_part));
+      } else if (response.status >= 300 && response.status < 400) {
+        refused_only_ = false;  // a redirect for OTLP means a wrong endpoint: never followed
+        return refused_until_reconfigured(
+            redirect_reported_, url, response, encoding, false,
+            fmt::format("answered HTTP {}, a redirect {}; redirects are not followed (an OTLP endpoint that "
+                        "redirects is the wrong URL): set OTEL_EXPORTER_OTLP_ENDPOINT (or "
+                        "OTEL_EXPORTER_OTLP_{}_ENDPOINT) to the one the backend documents",
+                        response.status, detail::redirect_target(response.header("Location")), encoding.env_part));
       } else if (retryable(response.status)) {
         refused_only_ = false;
         last_error = fmt::format("HTTP {}", response.status);
@@ -391,11 +533,8 @@ class OtlpHttpExporter : public Exporter {
           retry_after = detail::parse_retry_after(*value, static_cast<std::int64_t>(std::time(nullptr)));
       } else {
         refused_only_ = false;
-        const std::string status = detail::protobuf_response(response, encoding.protocol)
-                                       ? detail::proto_status_text(response.body)
-                                       : response.body;
         return {ExportResult::Status::rejected, 0,
-                fmt::format("HTTP {} (not retryable): \"{}\"", response.status, detail::http::excerpt(status, 200))};
+                fmt::format("HTTP {} (not retryable): \"{}\"", response.status, detail::refusal_text(response, encoding))};
       }
       // Exponential backoff with full jitter in [backoff/2, backoff]; the
       // receiver's Retry-After, when longer, wins.
@@ -443,6 +582,9 @@ class OtlpHttpExporter : public Exporter {
   std::uint64_t attempts_ = 0;
   std::uint64_t values_cut_ = 0;
   bool failure_reported_ = false;
+  bool auth_reported_ = false;      // a 401/403 was printed
+  bool redirect_reported_ = false;  // a 3xx was printed
+  std::vector<detail::HttpHeader> provided_;  // the last request's headers, with the provider's
   bool refused_only_ = true;  // no attempt got further than a refused connection
 };
 
