@@ -4,9 +4,9 @@
 # OTLP receiver (../shared/tools/otlp-receiver) in every body encoding trail
 # speaks over plain HTTP: json, json+gzip, protobuf, protobuf+gzip. Each run
 # must pass check.js, every span trail exported must arrive, and the per-request
-# records must show the expected Content-Type and Content-Encoding on every
-# request; then one protobuf run against --mode partial must show trail read
-# the protobuf partial_success. Prints bytes per span of each encoding.
+# records must show the expected Content-Type, Content-Encoding and User-Agent
+# (trail/<version>) on every request; then one protobuf run against --mode
+# partial must show trail read the protobuf partial_success. Prints bytes per span of each encoding.
 # The demo's exit status is reported, not required (see below).
 #
 #   scripts/ci/otlp_encodings.sh [PROGRAM]   (default: build/ci/normal/examples/game_agents, built if missing)
@@ -37,6 +37,9 @@ run_program() {  # protocol compression log
     timeout 180 "$program" >"$3" 2>&1
 }
 
+# The OTel specification: exporters SHOULD send a User-Agent naming themselves.
+user_agent="trail/$(sed -n 's/.*version_string = "\(.*\)";/\1/p' "$repo/include/trail/version.hpp")"
+[[ $user_agent != trail/ ]] || { echo "otlp_encodings: no version in include/trail/version.hpp" >&2; exit 1; }
 declare -A bytes_per_span
 for combo in "http/json none application/json" "http/json gzip application/json" \
              "http/protobuf none application/x-protobuf" "http/protobuf gzip application/x-protobuf"; do
@@ -65,14 +68,15 @@ for combo in "http/json none application/json" "http/json gzip application/json"
   want_encoding=$([[ $compression == gzip ]] && echo gzip || echo null)
   result=$(node -e '
     const fs = require("fs");
-    const [file, type, enc] = process.argv.slice(1);
+    const [file, type, enc, agent] = process.argv.slice(1);
     const reqs = fs.readFileSync(file, "utf8").split("\n").filter(Boolean).map(JSON.parse);
-    const bad = reqs.filter((r) => r.contentType !== type || String(r.contentEncoding) !== enc);
-    if (bad.length) { console.error(`${bad.length} request(s) not ${type} / ${enc}: ${JSON.stringify(bad[0])}`); process.exit(1); }
+    const bad = reqs.filter((r) => r.contentType !== type || String(r.contentEncoding) !== enc || r.userAgent !== agent);
+    if (bad.length) { console.error(`${bad.length} request(s) not ${type} / ${enc} / ${agent}: ${JSON.stringify(bad[0])}`); process.exit(1); }
     const traces = reqs.filter((r) => r.signal === "traces" && r.outcome === "accepted");
     const bytes = traces.reduce((a, r) => a + r.bytes, 0), spans = traces.reduce((a, r) => a + r.items, 0);
-    console.log(`${reqs.length} ${spans} ${(bytes / spans).toFixed(1)}`);' "$out/requests.jsonl" "$type" "$want_encoding") || {
-    echo "otlp_encodings: $name: wrong Content-Type or Content-Encoding" >&2
+    console.log(`${reqs.length} ${spans} ${(bytes / spans).toFixed(1)}`);' "$out/requests.jsonl" "$type" "$want_encoding" \
+      "$user_agent") || {
+    echo "otlp_encodings: $name: wrong Content-Type, Content-Encoding or User-Agent" >&2
     exit 1
   }
   read -r requests spans per_span <<<"$result"
