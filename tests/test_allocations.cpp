@@ -52,7 +52,16 @@ void record_everything(int i, const std::string& target) {
   trail::AsyncSpan async_event(nav_query, 7, 1.5, "home");
   {
     trail::ContextScope scope(async_event.context());
-    TRAIL_SPAN("child of async");
+    TRAIL_SPAN_VAR(child, "child of async");
+    child.link(async_event.context(), {{"link.reason", "follows"}, {"attempt", 2}});
+    child.link(call.context()).set("dynamic", target);
+  }
+  {
+    // A received tracestate is recorded in the ring, not copied to the heap.
+    const trail::ExtractedContext in = trail::extract("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "rojo=00f067aa0ba902b7");
+    TRAIL_SPAN_VAR(remote_child, "under a remote parent");
+    static_cast<void>(remote_child);
+    trail::Span explicit_parent(in.context, std::string_view("explicit parent"));
   }
 }
 

@@ -101,6 +101,9 @@ std::vector<trail::SpanData> rich_spans() {
   b.events.push_back({"retry", 1234567890123456789ull, {{"attempt", std::int64_t{2}}, {"why", std::string("t \xFF")}}, 1});
   b.events.push_back({"bare", 7, {}, 0});
   b.dropped_events_count = 4;
+  b.links.push_back({{0x1111, 0x2222}, {0x3333}, "vendor=b:2", {{"link.reason", std::string("retry")}}, 1, 0x301});
+  b.links.push_back({{7, 8}, {9}, "", {}, 0, 0});
+  b.dropped_links_count = 5;
   b.status_code = trail::StatusCode::error;
   b.status_message = "no path";
 

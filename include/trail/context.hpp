@@ -15,10 +15,14 @@ struct Context {
   std::uint8_t trace_flags = 0;  // W3C trace-flags; bit 0 = sampled
   bool remote = false;           // extracted from another process
   // Named padding: with it a copy is two aligned 16-byte moves. Without it g++
-  // -O2 copies the 26 used bytes with two overlapping moves, and the next
+  // -O2 copies the used bytes with two overlapping moves, and the next
   // span's 16-byte load of the thread's context cannot be store-forwarded
   // (a ~10-cycle stall on every nested span).
-  std::uint8_t padding_[6] = {};
+  std::uint8_t padding_[2] = {};
+  // What the export side adds to spans in this context, recorded once in a
+  // ring (0: nothing): the tracestate it was extracted with, or the session
+  // it belongs to. Children inherit it.
+  std::uint32_t annotation = 0;
 
   constexpr bool valid() const noexcept { return trace_id.valid() && span_id.valid(); }
   constexpr bool sampled() const noexcept { return (trace_flags & 1u) != 0; }
@@ -145,36 +149,6 @@ inline bool valid_tracestate(std::string_view header) noexcept {
     if (comma == std::string_view::npos) return true;
     header.remove_prefix(comma + 1);
   }
-}
-
-// Both W3C Trace Context headers, for a carrier (HTTP headers, a message's
-// metadata). `tracestate` views the string given to inject() or extract().
-struct TraceHeaders {
-  Traceparent traceparent;       // empty for an invalid context: send neither header
-  std::string_view tracestate;   // empty: omit the header
-};
-
-// The headers continuing the trace of `ctx`; `tracestate` (received with the
-// trace, see extract()) is passed through unchanged when valid, else dropped.
-inline TraceHeaders inject(const Context& ctx, std::string_view tracestate = {}) noexcept {
-  TraceHeaders out;
-  out.traceparent = inject_traceparent(ctx);
-  if (!out.traceparent.empty() && valid_tracestate(tracestate)) out.tracestate = tracestate;
-  return out;
-}
-
-struct ExtractedContext {
-  Context context;               // invalid: start a new trace
-  std::string_view tracestate;   // views the header given; empty when invalid or without a valid traceparent
-};
-
-// Parses received headers. W3C: a tracestate is only read along with a valid
-// traceparent; an invalid one is dropped, a valid one kept to pass on.
-inline ExtractedContext extract(std::string_view traceparent, std::string_view tracestate = {}) noexcept {
-  ExtractedContext out;
-  out.context = extract_traceparent(traceparent);
-  if (out.context.valid() && valid_tracestate(tracestate)) out.tracestate = tracestate;
-  return out;
 }
 
 }  // namespace trail

@@ -32,6 +32,18 @@ enum class RecordType : std::uint8_t {
   status,           // error status with message
   span_name,        // a dynamic span name
   continuation,     // raw bytes of the previous record's string
+  link,             // a span link (slot: its number; attributes use slot link_slot | number)
+  note,             // what a context annotation id stands for (NoteKind in value_type)
+  frame,            // a frame mark (TRAIL_FRAME): slot unused, span_id = frame number
+};
+
+// Attribute records of link n carry slot `link_slot | n`; events are 1..link_slot-1.
+constexpr std::uint16_t link_slot = 0x8000u;
+
+// What a `note` record says about the contexts carrying its id (Context::annotation).
+enum class NoteKind : std::uint8_t {
+  trace_state = 1,  // text: the W3C tracestate received with the context
+  session,          // link body: the session id (trace_hi / trace_lo), for gen_ai.conversation.id
 };
 
 enum class ValueType : std::uint8_t { string = 1, boolean, int64, float64, string_array };
@@ -68,17 +80,33 @@ struct EventBody {
   alignas(8) char text[32];
 };
 
+struct LinkBody {
+  std::uint64_t trace_hi, trace_lo;
+  std::uint64_t span_id;        // of the linked span
+  std::uint32_t annotation;     // the linked context's (its tracestate)
+  std::uint8_t trace_flags;
+  bool remote;
+};
+
+struct FrameBody {
+  alignas(8) const char* name;  // static frame set name
+  alignas(8) std::uint64_t time;  // raw ticks
+};
+
 struct alignas(64) Record {
   RecordType type;
   std::uint8_t value_type;      // ValueType (attribute), SpanKind (span_end), StatusCode (status)
   std::uint16_t slot;           // span_end: flags; attribute: 0 = span, n = event n; event: its number
-  std::uint32_t size;           // string length in bytes (attribute, event, status, span_name)
+  std::uint32_t size;           // string length in bytes (attribute, event, status, span_name, note);
+                                // span_end: the span context's annotation id (0: none)
   alignas(8) std::uint64_t span_id;
 
   union {
     SpanBody span;
     AttributeBody attr;
     EventBody event;
+    LinkBody link;
+    FrameBody frame;
     char text[48];              // status message / span name
   };
 };
@@ -88,6 +116,7 @@ static_assert(sizeof(Record) == 64, "a record is one cache line");
 static_assert(sizeof(SpanBody) == 48 && offsetof(SpanBody, parent_span_id) == 8 && offsetof(SpanBody, end) == 40);
 static_assert(sizeof(AttributeBody) == 48 && offsetof(AttributeBody, i) == 8);
 static_assert(sizeof(EventBody) == 48 && offsetof(EventBody, name) == 8);
+static_assert(sizeof(LinkBody) == 32 && sizeof(FrameBody) == 16);
 static_assert(offsetof(Record, span_id) == 8 && offsetof(Record, span) == 16);
 
 // Where a string starts inside its head record, by record type.

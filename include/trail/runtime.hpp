@@ -117,7 +117,8 @@ inline FlusherOptions flusher_options(const Settings& s) {
   o.max_export_batch_size = s.bsp_max_export_batch_size;
   o.metric_export_interval = s.metric_export_interval;
   o.metric_export_timeout = s.metric_export_timeout;
-  o.limits = {s.span_attribute_count_limit, s.span_event_count_limit, s.event_attribute_count_limit};
+  o.limits = {s.span_attribute_count_limit, s.span_event_count_limit, s.event_attribute_count_limit,
+              s.span_link_count_limit, s.link_attribute_count_limit};
   o.code = {s.code_attributes, s.source_root};
   return o;
 }

@@ -29,6 +29,7 @@ struct SpanState {
   std::uint64_t start = 0;
   std::uint16_t flags = 0;     // span_* flags of record.hpp
   std::uint16_t events = 0;
+  std::uint16_t links = 0;
   SpanKind kind = SpanKind::internal;
   bool live = false;           // started and not yet ended
 };
@@ -161,10 +162,45 @@ inline void write_string_array(std::uint64_t span_id, std::uint16_t slot, const 
   ring->commit(at);
 }
 
+// A link to `other` as link number `slot` of span `span_id`.
+inline bool write_link(std::uint64_t span_id, std::uint16_t slot, const Context& other) noexcept {
+  Record r;
+  r.type = RecordType::link;
+  r.value_type = 0;
+  r.slot = slot;
+  r.size = 0;
+  r.span_id = span_id;
+  r.link.trace_hi = other.trace_id.hi;
+  r.link.trace_lo = other.trace_id.lo;
+  r.link.span_id = other.span_id.value;
+  r.link.annotation = other.annotation;
+  r.link.trace_flags = other.trace_flags;
+  r.link.remote = other.remote;
+  return write_record(r);
+}
+
+// A fresh context annotation id whose note (a tracestate, or a session id)
+// is now in this thread's ring; 0 when the note could not be written.
+inline std::uint32_t record_note(NoteKind kind, TraceId session, std::string_view text) noexcept {
+  std::uint32_t id = process().annotation_counter.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (id == 0) id = process().annotation_counter.fetch_add(1, std::memory_order_relaxed) + 1;  // wrapped
+  Record r;
+  r.type = RecordType::note;
+  r.value_type = static_cast<std::uint8_t>(kind);
+  r.slot = 0;
+  r.size = 0;
+  r.span_id = id;
+  r.link.trace_hi = session.hi;
+  r.link.trace_lo = session.lo;
+  const bool written = kind == NoteKind::trace_state ? write_with_text(r, plain_text_offset, text) : write_record(r);
+  return written ? id : 0;
+}
+
 // Fixes ids, parent and the sampling decision; reads the start time.
 TRAIL_FORCE_INLINE void begin_span(SpanState& s, const Context& parent) noexcept {
   ThreadState* ts = thread_state();
   if (TRAIL_UNLIKELY(ts == nullptr)) return;
+  s.ctx.annotation = parent.annotation;  // also from an invalid parent: a session's root
   bool sampled;
   if (parent.valid()) {
     s.ctx.trace_id = parent.trace_id;
@@ -201,7 +237,7 @@ TRAIL_FORCE_INLINE void end_span(SpanState& s) noexcept {
   r.type = RecordType::span_end;
   r.value_type = static_cast<std::uint8_t>(s.kind);
   r.slot = s.flags;
-  r.size = 0;
+  r.size = s.ctx.annotation;
   r.span_id = s.ctx.span_id.value;
   r.span.meta = s.meta;
   r.span.parent_span_id = s.parent;
@@ -216,6 +252,52 @@ TRAIL_FORCE_INLINE void end_span(SpanState& s) noexcept {
 }  // namespace detail
 
 class SpanBase;
+
+// One attribute given in a list, as in span.link(ctx, {{"reason", "retry"}, {"attempt", 2}}):
+// a string (viewed, copied when recorded), bool, integer or floating point value.
+class KeyValue {
+ public:
+  KeyValue(const char* key, std::string_view value) noexcept : key_(key), type_(detail::ValueType::string), s_(value) {}
+  KeyValue(const char* key, const char* value) noexcept : KeyValue(key, std::string_view(value)) {}
+  KeyValue(const char* key, bool value) noexcept : key_(key), type_(detail::ValueType::boolean), b_(value) {}
+  template <class T, class = std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool>>>
+  KeyValue(const char* key, T value) noexcept : key_(key), type_(detail::ValueType::int64), i_(static_cast<std::int64_t>(value)) {}
+  KeyValue(const char* key, double value) noexcept : key_(key), type_(detail::ValueType::float64), d_(value) {}
+
+  // Records it as attribute `slot` of span `span_id`.
+  void write(std::uint64_t span_id, std::uint16_t slot) const noexcept {
+    switch (type_) {
+      case detail::ValueType::boolean: detail::write_attribute(span_id, slot, key_, b_); break;
+      case detail::ValueType::int64: detail::write_attribute(span_id, slot, key_, i_); break;
+      case detail::ValueType::float64: detail::write_attribute(span_id, slot, key_, d_); break;
+      default: detail::write_attribute(span_id, slot, key_, s_); break;
+    }
+  }
+
+ private:
+  const char* key_;
+  detail::ValueType type_;
+  bool b_ = false;
+  std::int64_t i_ = 0;
+  double d_ = 0;
+  std::string_view s_;
+};
+
+// A span link, returned by SpanBase::link() to attach attributes to it.
+class LinkRef {
+ public:
+  template <class T>
+  LinkRef& set(const char* key, const T& value) noexcept {
+    if (slot_ != 0) detail::write_attribute(span_id_, slot_, key, value);
+    return *this;
+  }
+
+ private:
+  friend class SpanBase;
+  LinkRef(std::uint64_t span_id, std::uint16_t slot) noexcept : span_id_(span_id), slot_(slot) {}
+  std::uint64_t span_id_;
+  std::uint16_t slot_;  // 0: not recorded
+};
 
 // A span event, returned by SpanBase::event() to attach attributes to it.
 class EventRef {
@@ -278,6 +360,25 @@ class SpanBase {
     s_.flags |= detail::span_has_extras;
   }
 
+  // Links this span to `other`, a span it relates to outside the parent
+  // chain (the previous episode of a session, the messages a batch handles),
+  // in this trace or another. Invalid contexts are ignored; past
+  // OTEL_SPAN_LINK_COUNT_LIMIT links are counted as dropped on export.
+  LinkRef link(const Context& other) noexcept {
+    if (!is_recording() || !other.valid() || s_.links == detail::link_slot - 1) return LinkRef(0, 0);
+    const auto number = static_cast<std::uint16_t>(s_.links + 1);
+    if (!detail::write_link(s_.ctx.span_id.value, number, other)) return LinkRef(0, 0);
+    s_.links = number;
+    s_.flags |= detail::span_has_extras;
+    return LinkRef(s_.ctx.span_id.value, static_cast<std::uint16_t>(detail::link_slot | number));
+  }
+  SpanBase& link(const Context& other, std::initializer_list<KeyValue> attributes) noexcept {
+    LinkRef ref = link(other);
+    if (ref.slot_ != 0)
+      for (const KeyValue& a : attributes) a.write(ref.span_id_, ref.slot_);
+    return *this;
+  }
+
   bool is_recording() const noexcept { return s_.live && (s_.flags & detail::span_sampled); }
   const Context& context() const noexcept { return s_.ctx; }
 
@@ -307,7 +408,7 @@ class SpanBase {
   friend class EventRef;
 
   EventRef add_event(const char* static_name, std::string_view name) noexcept {
-    if (!is_recording() || s_.events == UINT16_MAX) return EventRef(this, 0);
+    if (!is_recording() || s_.events == detail::link_slot - 1) return EventRef(this, 0);
     const auto slot = static_cast<std::uint16_t>(++s_.events);
     detail::Record r;
     r.type = detail::RecordType::event;
@@ -339,9 +440,17 @@ class Span : public SpanBase {
  public:
   TRAIL_FORCE_INLINE explicit Span(const detail::SpanMeta& meta) noexcept { start(&meta, meta.kind); }
 
+  // A child of `parent` (e.g. a context handed over from another thread or
+  // extracted from a request) instead of the current span; current for its scope.
+  Span(const Context& parent, const detail::SpanMeta& meta) noexcept { start(&meta, meta.kind, &parent); }
+
   // A span with a run-time name (copied).
   explicit Span(std::string_view name, SpanKind kind = SpanKind::internal) noexcept {
     start(nullptr, kind);
+    set_dynamic_name(name);
+  }
+  Span(const Context& parent, std::string_view name, SpanKind kind = SpanKind::internal) noexcept {
+    start(nullptr, kind, &parent);
     set_dynamic_name(name);
   }
 
@@ -349,6 +458,11 @@ class Span : public SpanBase {
   template <class Type, class... Values, class = decltype(&Type::template record<Span, Values...>)>
   explicit Span(const Type& type, const Values&... values) noexcept {
     start(&type.meta, type.meta.kind);
+    type.record(*this, values...);
+  }
+  template <class Type, class... Values, class = decltype(&Type::template record<Span, Values...>)>
+  Span(const Context& parent, const Type& type, const Values&... values) noexcept {
+    start(&type.meta, type.meta.kind, &parent);
     type.record(*this, values...);
   }
 
@@ -362,13 +476,13 @@ class Span : public SpanBase {
   Span& operator=(const Span&) = delete;
 
  private:
-  TRAIL_FORCE_INLINE void start(const detail::SpanMeta* meta, SpanKind kind) noexcept {
+  TRAIL_FORCE_INLINE void start(const detail::SpanMeta* meta, SpanKind kind, const Context* parent = nullptr) noexcept {
     if (!detail::enabled()) return;
     s_.meta = meta;
     s_.kind = kind;
     detail::ThreadState& ts = detail::this_thread();
     saved_ = ts.current;
-    detail::begin_span(s_, saved_);
+    detail::begin_span(s_, parent != nullptr ? *parent : saved_);
     if (s_.live) ts.current = s_.ctx;
   }
 
@@ -390,21 +504,26 @@ class AsyncSpan : public SpanBase {
   AsyncSpan() noexcept = default;
 
   explicit AsyncSpan(const detail::SpanMeta& meta, const Context& parent = current()) noexcept {
-    begin(&meta, meta.kind, parent);
-    s_.flags |= detail::span_deferred;
+    start(&meta, meta.kind, parent);
   }
+  AsyncSpan(const Context& parent, const detail::SpanMeta& meta) noexcept { start(&meta, meta.kind, parent); }
 
   explicit AsyncSpan(std::string_view name, SpanKind kind = SpanKind::internal,
                      const Context& parent = current()) noexcept {
-    begin(nullptr, kind, parent);
-    s_.flags |= detail::span_deferred;
+    start(nullptr, kind, parent);
     set_dynamic_name(name);
   }
+  AsyncSpan(const Context& parent, std::string_view name, SpanKind kind = SpanKind::internal) noexcept
+      : AsyncSpan(name, kind, parent) {}
 
   template <class Type, class... Values, class = decltype(&Type::template record<AsyncSpan, Values...>)>
   explicit AsyncSpan(const Type& type, const Values&... values) noexcept {
-    begin(&type.meta, type.meta.kind, current());
-    s_.flags |= detail::span_deferred;
+    start(&type.meta, type.meta.kind, current());
+    type.record(*this, values...);
+  }
+  template <class Type, class... Values, class = decltype(&Type::template record<AsyncSpan, Values...>)>
+  AsyncSpan(const Context& parent, const Type& type, const Values&... values) noexcept {
+    start(&type.meta, type.meta.kind, parent);
     type.record(*this, values...);
   }
 
@@ -420,13 +539,32 @@ class AsyncSpan : public SpanBase {
   AsyncSpan& operator=(const AsyncSpan&) = delete;
   ~AsyncSpan() { end(); }
 
-  void end() noexcept { detail::end_span(s_); }
+  // Ended on another thread than the one that started it, the span keeps
+  // the starter's thread.id.
+  void end() noexcept {
+    if (!is_recording()) return detail::end_span(s_);
+    const detail::Ring* ring = detail::thread_ring();
+    if (ring != nullptr && ring->thread_id() != thread_) {
+      detail::write_attribute(s_.ctx.span_id.value, 0, "thread.id", static_cast<std::int64_t>(thread_));
+      s_.flags |= detail::span_has_extras;
+    }
+    detail::end_span(s_);
+  }
 
  private:
+  void start(const detail::SpanMeta* meta, SpanKind kind, const Context& parent) noexcept {
+    begin(meta, kind, parent);
+    s_.flags |= detail::span_deferred;
+    if (is_recording()) thread_ = detail::thread_ring()->thread_id();
+  }
+
   void take(AsyncSpan& other) noexcept {
     s_ = other.s_;
+    thread_ = other.thread_;
     other.s_.live = false;
   }
+
+  std::uint64_t thread_ = 0;  // of the ring the span started on
 };
 
 namespace detail {

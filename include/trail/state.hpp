@@ -44,7 +44,7 @@ class MetricInstrument;
 // changes: ProcessState, ThreadState, Ring, Record, SpanMeta, Session,
 // MetricInstrument, the runtime's Runtime and Flusher.
 #ifndef TRAIL_DETAIL_PROCESS_ABI
-#define TRAIL_DETAIL_PROCESS_ABI 1
+#define TRAIL_DETAIL_PROCESS_ABI 2
 #endif
 
 #if defined(_LIBCPP_VERSION)
@@ -110,6 +110,8 @@ struct ProcessState {
   // Records per ring, for rings created from now on.
   std::atomic<std::uint32_t> ring_capacity{16384};
   std::atomic<std::uint64_t> thread_counter{0};
+  // The last context annotation id handed out (Context::annotation).
+  std::atomic<std::uint32_t> annotation_counter{0};
   // trail::init() was called at least once (for the exit-time hint).
   std::atomic<bool> init_called{false};
   RingPressure ring_pressure;

@@ -15,6 +15,7 @@
 #include "enums.hpp"
 #include "event_type.hpp"
 #include "ids.hpp"
+#include "propagation.hpp"
 #include "sampler.hpp"
 #include "session.hpp"
 #include "span.hpp"

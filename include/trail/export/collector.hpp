@@ -31,7 +31,33 @@ struct SpanLimits {
   std::uint32_t attribute_count = 128;
   std::uint32_t event_count = 128;
   std::uint32_t event_attribute_count = 128;
+  std::uint32_t link_count = 128;
+  std::uint32_t link_attribute_count = 128;
 };
+
+// Drops the entries of `map` (values with a `touched` pass) untouched
+// longest, about half of them, once it holds more than `bound`; entries
+// touched in pass `now` stay. Returns how many were dropped.
+template <class Map>
+std::size_t drop_least_recent(Map& map, std::size_t bound, std::uint64_t now) {
+  if (map.size() <= bound) return 0;
+  std::vector<std::uint64_t> touched;
+  touched.reserve(map.size());
+  for (const auto& entry : map) touched.push_back(entry.second.touched);
+  auto middle = touched.begin() + static_cast<std::ptrdiff_t>(touched.size() / 2);
+  std::nth_element(touched.begin(), middle, touched.end());
+  const std::uint64_t cutoff = *middle;
+  std::size_t dropped = 0;
+  for (auto it = map.begin(); it != map.end();) {
+    if (it->second.touched <= cutoff && it->second.touched < now) {
+      ++dropped;
+      it = map.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return dropped;
+}
 
 // Which code.* attributes spans get (Settings::code_attributes).
 struct CodeOptions {
@@ -187,12 +213,26 @@ class Collector {
   bool last_pass_complete() const noexcept { return complete_; }
 
  private:
+  struct PendingLink {
+    std::uint16_t number;
+    std::uint32_t annotation;  // the linked context's, for its trace state
+    SpanLink link;
+  };
+
+  // What an annotation id stands for (record.hpp NoteKind).
+  struct Note {
+    std::string trace_state;
+    TraceId session;
+    std::uint64_t touched = 0;  // pass
+  };
+
   struct Pending {
     std::string name;
     bool has_name = false;
     std::vector<Attribute> attributes;
     std::uint32_t dropped_attributes = 0;
     std::vector<std::pair<std::uint16_t, SpanEvent>> events;  // by event number
+    std::vector<PendingLink> links;
     StatusCode status = StatusCode::unset;
     std::string status_message;
     std::uint64_t touched = 0;  // pass
@@ -203,6 +243,14 @@ class Collector {
     std::uint64_t thread_id;
     std::uint64_t pass;
   };
+
+  // The note of `id` (touched now), or nullptr when none was read (yet).
+  const Note* note(std::uint32_t id) {
+    auto it = notes_.find(id);
+    if (it == notes_.end()) return nullptr;
+    it->second.touched = pass_;
+    return &it->second;
+  }
 
   void drain(Ring& ring, std::vector<SpanData>& out, std::size_t limit) {
     const std::size_t before = out.size();
@@ -225,7 +273,8 @@ class Collector {
     switch (r.type) {
       case RecordType::span_end:
         ring.count_consumed();
-        if (r.slot & span_deferred) {
+        // An AsyncSpan, or a span whose context's note sits in a ring not read yet.
+        if ((r.slot & span_deferred) || (r.size != 0 && notes_.find(r.size) == notes_.end())) {
           deferred_.push_back(Deferred{r, ring.thread_id(), pass_});
         } else {
           finish(r, ring.thread_id(), out);
@@ -256,6 +305,26 @@ class Collector {
         p.has_name = true;
         return 1 + continuation_count(r.size, 64 - plain_text_offset);
       }
+      case RecordType::link: {
+        SpanLink link;
+        link.trace_id = TraceId{r.link.trace_hi, r.link.trace_lo};
+        link.span_id = SpanId{r.link.span_id};
+        link.flags = (r.link.trace_flags & 0xffu) | 0x100u | (r.link.remote ? 0x200u : 0u);
+        pending(r.span_id).links.push_back(PendingLink{r.slot, r.link.annotation, std::move(link)});
+        return 1;
+      }
+      case RecordType::note: {
+        Note& n = notes_[static_cast<std::uint32_t>(r.span_id)];
+        n.touched = pass_;
+        if (static_cast<NoteKind>(r.value_type) == NoteKind::session) {
+          n.session = TraceId{r.link.trace_hi, r.link.trace_lo};
+          return 1;
+        }
+        n.trace_state.clear();
+        read_text(ring, pos, plain_text_offset, n.trace_state);
+        return 1 + continuation_count(r.size, 64 - plain_text_offset);
+      }
+      case RecordType::frame:
       case RecordType::continuation:
         break;
     }
@@ -292,6 +361,14 @@ class Collector {
     Pending& p = pending(r.span_id);
     if (r.slot == 0) {
       add_attribute(p.attributes, p.dropped_attributes, std::move(a), limits_.attribute_count);
+    } else if (r.slot & link_slot) {
+      const auto number = static_cast<std::uint16_t>(r.slot & ~link_slot);
+      for (auto it = p.links.rbegin(); it != p.links.rend(); ++it) {
+        if (it->number != number) continue;
+        add_attribute(it->link.attributes, it->link.dropped_attributes_count, std::move(a),
+                      limits_.link_attribute_count);
+        break;
+      }
     } else {
       for (auto it = p.events.rbegin(); it != p.events.rend(); ++it) {
         if (it->first != r.slot) continue;
@@ -364,11 +441,21 @@ class Collector {
           }
           s.events.push_back(std::move(ev));
         }
+        for (PendingLink& l : p.links) {
+          if (s.links.size() >= limits_.link_count) {
+            ++s.dropped_links_count;
+            continue;
+          }
+          if (l.annotation != 0)
+            if (const Note* n = note(l.annotation)) l.link.trace_state = n->trace_state;
+          s.links.push_back(std::move(l.link));
+        }
         s.status_code = p.status;
         s.status_message = std::move(p.status_message);
         pending_.erase(it);
       }
     }
+    if (r.size != 0) annotate(s, r.size);
     if (s.name.empty()) s.name = "unnamed";
     s.attributes.reserve(s.attributes.size() + 4);  // one allocation for the 4 added below
     if (meta != nullptr && meta->function != nullptr && code_.mode != CodeAttributes::off) {
@@ -380,8 +467,27 @@ class Collector {
       add_attribute(s.attributes, s.dropped_attributes_count,
                     {"code.line.number", static_cast<std::int64_t>(meta->line)}, limits_.attribute_count);
     }
-    add_attribute(s.attributes, s.dropped_attributes_count, {"thread.id", static_cast<std::int64_t>(thread_id)},
-                  limits_.attribute_count);
+    // An AsyncSpan ended on another thread recorded its starter's thread.id.
+    if (find_attribute(s.attributes, "thread.id") == nullptr)
+      add_attribute(s.attributes, s.dropped_attributes_count, {"thread.id", static_cast<std::int64_t>(thread_id)},
+                    limits_.attribute_count);
+  }
+
+  // What the span's context annotation stands for: the tracestate it was
+  // extracted with, or its session (gen_ai.conversation.id on GenAI spans,
+  // however the session's context became current). An annotation whose
+  // note was never read (dropped with a full ring) adds nothing.
+  void annotate(SpanData& s, std::uint32_t id) {
+    const Note* n = note(id);
+    if (n == nullptr) return;
+    if (!n->trace_state.empty()) s.trace_state = n->trace_state;
+    if (n->session.valid() && find_attribute(s.attributes, "gen_ai.operation.name") != nullptr &&
+        find_attribute(s.attributes, "gen_ai.conversation.id") == nullptr) {
+      char hex[32];
+      n->session.to_hex(hex);
+      add_attribute(s.attributes, s.dropped_attributes_count, {"gen_ai.conversation.id", std::string(hex, sizeof hex)},
+                    limits_.attribute_count);
+    }
   }
 
   // A span site's code.* strings, worked out once per site.
@@ -406,23 +512,10 @@ class Collector {
 
   // Extras whose end record was dropped (ring full) would otherwise pile up:
   // past the bound, the entries untouched longest are counted and dropped.
+  // Notes are bounded too: one per extracted context or session episode.
   void bound_pending() {
-    constexpr std::size_t max_pending = 1u << 16;
-    if (pending_.size() <= max_pending) return;
-    std::vector<std::uint64_t> touched;
-    touched.reserve(pending_.size());
-    for (const auto& [id, p] : pending_) touched.push_back(p.touched);
-    auto middle = touched.begin() + static_cast<std::ptrdiff_t>(touched.size() / 2);
-    std::nth_element(touched.begin(), middle, touched.end());
-    const std::uint64_t cutoff = *middle;
-    for (auto it = pending_.begin(); it != pending_.end();) {
-      if (it->second.touched <= cutoff && it->second.touched < pass_) {
-        ++orphaned_;
-        it = pending_.erase(it);
-      } else {
-        ++it;
-      }
-    }
+    orphaned_ += drop_least_recent(pending_, 1u << 16, pass_);
+    drop_least_recent(notes_, 1u << 12, pass_);
   }
 
   // Removes a drained ring whose thread exited; the list head is left for a
@@ -450,6 +543,7 @@ class Collector {
   TickConverter clock_;
   std::uint64_t pass_ = 0;
   std::unordered_map<std::uint64_t, Pending> pending_;
+  std::unordered_map<std::uint32_t, Note> notes_;
   std::vector<Deferred> deferred_;
   std::unordered_map<const SpanMeta*, Site> code_sites_;
   std::uint64_t orphaned_ = 0;

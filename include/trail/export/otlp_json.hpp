@@ -204,6 +204,36 @@ void write_span(Out& out, const SpanData& span) {
     append_json_uint(out, dropped_events);
   }
 
+  if (!span.links.empty()) {
+    out += ",\"links\":[";
+    for (std::size_t i = 0; i < span.links.size(); ++i) {
+      const SpanLink& link = span.links[i];
+      if (i) out += ',';
+      out += "{\"traceId\":\"";
+      link.trace_id.to_hex(hex);
+      out.append(hex, 32);
+      out += "\",\"spanId\":\"";
+      link.span_id.to_hex(hex);
+      out.append(hex, 16);
+      out += '"';
+      if (!link.trace_state.empty()) {
+        out += ",\"traceState\":";
+        append_json_string(out, link.trace_state);
+      }
+      write_attribute_fields(out, link.attributes, link.dropped_attributes_count);
+      if (link.flags != 0) {
+        out += ",\"flags\":";
+        append_json_uint(out, link.flags);
+      }
+      out += '}';
+    }
+    out += ']';
+  }
+  if (span.dropped_links_count != 0) {
+    out += ",\"droppedLinksCount\":";
+    append_json_uint(out, span.dropped_links_count);
+  }
+
   if (span.status_code != StatusCode::unset || !span.status_message.empty()) {
     out += ",\"status\":{\"code\":";
     append_json_uint(out, static_cast<std::uint64_t>(span.status_code));

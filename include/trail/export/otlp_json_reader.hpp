@@ -114,6 +114,16 @@ inline SpanData otlp_span(const json& j) {
     s.events.push_back({e.value("name", std::string()), otlp_u64(e, "timeUnixNano"), otlp_attributes(e),
                         e.value("droppedAttributesCount", 0u)});
   s.dropped_events_count = j.value("droppedEventsCount", 0u);
+  for (const json& l : j.value("links", json::array())) {
+    SpanLink& link = s.links.emplace_back();
+    link.trace_id = otlp_trace_id(l, "traceId");
+    link.span_id = otlp_span_id(l, "spanId");
+    link.trace_state = l.value("traceState", std::string());
+    link.attributes = otlp_attributes(l);
+    link.dropped_attributes_count = l.value("droppedAttributesCount", 0u);
+    link.flags = l.value("flags", 0u);
+  }
+  s.dropped_links_count = j.value("droppedLinksCount", 0u);
   const json status = j.value("status", json::object());
   s.status_code = static_cast<StatusCode>(status.value("code", 0));
   s.status_message = status.value("message", std::string());

@@ -158,6 +158,20 @@ inline void write_proto_span(ProtoWriter& w, const SpanData& span) {
     w.close(e);
   }
   if (span.dropped_events_count != 0) w.varint_field(12, span.dropped_events_count);  // dropped_events_count
+  for (const SpanLink& link : span.links) {                                   // links = 13
+    const auto l = w.open(13, 2);
+    p = w.raw(2 + 16 + 2 + 8);
+    p = put_bytes(p, "\x0a\x10", 2);                                            // trace_id, 16 bytes
+    p = put_id_bytes(put_id_bytes(p, link.trace_id.hi), link.trace_id.lo);
+    p = put_bytes(p, "\x12\x08", 2);                                            // span_id, 8 bytes
+    w.commit(put_id_bytes(p, link.span_id.value));
+    if (!link.trace_state.empty()) w.string_field(3, link.trace_state);       // trace_state
+    write_proto_attributes(w, 4, link.attributes);                            // attributes
+    if (link.dropped_attributes_count != 0) w.varint_field(5, link.dropped_attributes_count);
+    if (link.flags != 0) w.fixed32_field(6, link.flags);                      // flags
+    w.close(l);
+  }
+  if (span.dropped_links_count != 0) w.varint_field(14, span.dropped_links_count);    // dropped_links_count
   if (span.status_code != StatusCode::unset || !span.status_message.empty()) {        // status = 15
     const auto s = w.open(15);
     if (!span.status_message.empty()) w.string_field(2, span.status_message);        // message

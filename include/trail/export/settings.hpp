@@ -109,10 +109,12 @@ struct Settings {
   std::uint32_t bsp_max_queue_size = 2048;
   std::uint32_t bsp_max_export_batch_size = 512;
 
-  // Span limits; OTEL_ATTRIBUTE_COUNT_LIMIT is the fallback for both attribute counts.
+  // Span limits; OTEL_ATTRIBUTE_COUNT_LIMIT is the fallback for the attribute counts.
   std::uint32_t span_attribute_count_limit = 128;
   std::uint32_t span_event_count_limit = 128;
   std::uint32_t event_attribute_count_limit = 128;
+  std::uint32_t span_link_count_limit = 128;
+  std::uint32_t link_attribute_count_limit = 128;
   std::uint32_t attribute_value_length_limit = no_limit;
 
   // Sampling; sampler_ratio is used by the *traceidratio samplers only.
@@ -678,10 +680,12 @@ inline void read_all(EnvReader& env, Settings& s) {
 
   std::uint32_t attribute_count = s.span_attribute_count_limit;
   if (read_int(env, "OTEL_ATTRIBUTE_COUNT_LIMIT", attribute_count, IntKind::count))
-    s.span_attribute_count_limit = s.event_attribute_count_limit = attribute_count;
+    s.span_attribute_count_limit = s.event_attribute_count_limit = s.link_attribute_count_limit = attribute_count;
   read_int(env, "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", s.span_attribute_count_limit, IntKind::count);
   read_int(env, "OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT", s.event_attribute_count_limit, IntKind::count);
   read_int(env, "OTEL_SPAN_EVENT_COUNT_LIMIT", s.span_event_count_limit, IntKind::count);
+  read_int(env, "OTEL_SPAN_LINK_COUNT_LIMIT", s.span_link_count_limit, IntKind::count);
+  read_int(env, "OTEL_LINK_ATTRIBUTE_COUNT_LIMIT", s.link_attribute_count_limit, IntKind::count);
   read_int(env, "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", s.attribute_value_length_limit, IntKind::count);
   read_int(env, "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", s.attribute_value_length_limit, IntKind::count);
 

@@ -35,6 +35,16 @@ struct SpanEvent {
   std::uint32_t dropped_attributes_count = 0;
 };
 
+// A link to another span (OpenTelemetry Span.Link).
+struct SpanLink {
+  TraceId trace_id;
+  SpanId span_id;
+  std::string trace_state;
+  std::vector<Attribute> attributes;
+  std::uint32_t dropped_attributes_count = 0;
+  std::uint32_t flags = 0;        // OTLP SpanFlags of the linked context
+};
+
 struct SpanData {
   TraceId trace_id;
   SpanId span_id;
@@ -48,6 +58,8 @@ struct SpanData {
   std::uint32_t dropped_attributes_count = 0;
   std::vector<SpanEvent> events;
   std::uint32_t dropped_events_count = 0;
+  std::vector<SpanLink> links;
+  std::uint32_t dropped_links_count = 0;
   StatusCode status_code = StatusCode::unset;
   std::string status_message;
   std::uint32_t flags = 0;        // OTLP SpanFlags: W3C trace flags | HAS_IS_REMOTE | IS_REMOTE
