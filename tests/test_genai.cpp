@@ -2,6 +2,8 @@
 // OpenTelemetry GenAI semantic conventions name them.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -332,4 +334,292 @@ TEST_CASE("an LLM call ended by record_error and end() carries error.type on its
   CHECK(std::get<std::string>(*find_attribute(async_point->attributes, "error.type")) == "rate_limited");
   REQUIRE(find_attribute(scoped_point->attributes, "error.type") != nullptr);
   CHECK(std::get<std::string>(*find_attribute(scoped_point->attributes, "error.type")) == "_OTHER");
+}
+
+TEST_CASE("agent spans: invoke_agent INTERNAL in-process and CLIENT remote, create_agent, invoke_workflow") {
+  recorded();
+  const genai::AgentInfo planner{"planner", "agent-9", "plans routes", "2.1", "openai"};
+  {
+    genai::Workflow crew("night-watch");
+    { genai::AgentInvocation local(planner); }
+    { genai::AgentInvocation remote(genai::AgentInfo{"oracle", "asst_1", {}, {}, "openai"}, trail::SpanKind::client); }
+    { genai::AgentCreation made(planner, "gpt-4o"); }
+    { genai::AgentInvocation nameless(genai::AgentInfo{}); }
+  }
+  const auto spans = recorded();
+  const auto* crew = find_span(spans, "invoke_workflow night-watch");
+  const auto* local = find_span(spans, "invoke_agent planner");
+  const auto* remote = find_span(spans, "invoke_agent oracle");
+  const auto* made = find_span(spans, "create_agent planner");
+  REQUIRE(crew);
+  REQUIRE(local);
+  REQUIRE(remote);
+  REQUIRE(made);
+  CHECK(find_span(spans, "invoke_agent") != nullptr);  // no name: the operation alone
+  CHECK(crew->kind == trail::SpanKind::internal);
+  CHECK(str(*crew, "gen_ai.operation.name") == "invoke_workflow");
+  CHECK(str(*crew, "gen_ai.workflow.name") == "night-watch");
+  CHECK(local->kind == trail::SpanKind::internal);
+  CHECK(local->parent_span_id == crew->span_id);
+  CHECK(str(*local, "gen_ai.operation.name") == "invoke_agent");
+  CHECK(str(*local, "gen_ai.agent.name") == "planner");
+  CHECK(str(*local, "gen_ai.agent.id") == "agent-9");
+  CHECK(str(*local, "gen_ai.agent.description") == "plans routes");
+  CHECK(str(*local, "gen_ai.agent.version") == "2.1");
+  CHECK(str(*local, "gen_ai.provider.name") == "openai");
+  CHECK(remote->kind == trail::SpanKind::client);
+  CHECK_FALSE(has(*remote, "gen_ai.agent.description"));
+  CHECK(made->kind == trail::SpanKind::client);
+  CHECK(str(*made, "gen_ai.operation.name") == "create_agent");
+  CHECK(str(*made, "gen_ai.request.model") == "gpt-4o");
+  CHECK(str(*made, "gen_ai.agent.version") == "2.1");
+}
+
+TEST_CASE("token usage: input, output, cache read and write, reasoning") {
+  recorded();
+  genai::LlmCall call(genai::Operation::chat, "anthropic", "claude-sonnet-4");
+  genai::Usage usage;
+  usage.input_tokens = 1200;
+  usage.output_tokens = 300;
+  usage.cache_read_input_tokens = 1000;
+  usage.cache_creation_input_tokens = 150;
+  usage.reasoning_output_tokens = 120;
+  call.finish("claude-sonnet-4-20250514", {"end_turn"}, usage);
+  genai::LlmCall partial(genai::Operation::chat, "openai", "gpt-4o");
+  partial.usage(genai::Usage{10, 2});
+  partial.end();
+  const auto spans = recorded();
+  const auto* s = find_span(spans, "chat claude-sonnet-4");
+  REQUIRE(s);
+  CHECK(int64(*s, "gen_ai.usage.input_tokens") == 1200);
+  CHECK(int64(*s, "gen_ai.usage.output_tokens") == 300);
+  CHECK(int64(*s, "gen_ai.usage.cache_read.input_tokens") == 1000);
+  CHECK(int64(*s, "gen_ai.usage.cache_creation.input_tokens") == 150);
+  CHECK(int64(*s, "gen_ai.usage.reasoning.output_tokens") == 120);
+  const auto* p = find_span(spans, "chat gpt-4o");
+  REQUIRE(p);
+  CHECK(int64(*p, "gen_ai.usage.input_tokens") == 10);
+  CHECK_FALSE(has(*p, "gen_ai.usage.cache_read.input_tokens"));
+  CHECK_FALSE(has(*p, "gen_ai.usage.reasoning.output_tokens"));
+}
+
+TEST_CASE("execute_tool: the tool name is required, an empty one is recorded as unknown") {
+  recorded();
+  { genai::ToolCall tool("search", "call-1", "function", "searches the map"); }
+  { genai::ToolCall nameless(""); }
+  const auto spans = recorded();
+  const auto* tool = find_span(spans, "execute_tool search");
+  REQUIRE(tool);
+  CHECK(str(*tool, "gen_ai.tool.description") == "searches the map");
+  const auto* nameless = find_span(spans, "execute_tool unknown");
+  REQUIRE(nameless);
+  CHECK(str(*nameless, "gen_ai.tool.name") == "unknown");
+}
+
+TEST_CASE("message content is recorded only when capture is on") {
+  recorded();
+  REQUIRE_FALSE(trail::capture_message_content());
+  {
+    genai::LlmCall call(genai::Operation::chat, "openai", "gpt-4o");
+    call.system_instructions({"You guard the gate."});
+    call.input_messages({{"user", "Let me in"}});
+    call.output_messages({{"assistant", "No.", "stop"}});
+    call.end();
+    genai::ToolCall tool("open_gate");
+    tool.arguments("{\"gate\":\"north\"}").result("closed");
+  }
+  const auto spans = recorded();
+  for (const char* name : {"chat gpt-4o", "execute_tool open_gate"}) {
+    const auto* s = find_span(spans, name);
+    REQUIRE(s);
+    for (const char* key : {"gen_ai.system_instructions", "gen_ai.input.messages", "gen_ai.output.messages",
+                            "gen_ai.tool.call.arguments", "gen_ai.tool.call.result"})
+      CHECK_FALSE_MESSAGE(has(*s, key), key);
+  }
+}
+
+TEST_CASE("captured content: the conventions' JSON message schema, cut, redacted on the export side") {
+  recorded();
+  trail::set_capture_message_content(true);
+  {
+    genai::LlmCall call(genai::Operation::chat, "openai", "gpt-4o");
+    call.system_instructions({"You guard the gate.", "Be brief."});
+    const genai::Message history[] = {{"user", "My card is 4111 1111"}, {"assistant", "Noted."},
+                                      {"user", "Open \"now\" please"}};
+    call.input_messages(history, 3);
+    call.output_messages({{"assistant", std::string(100, 'x') + "\xC3\xA9", "length"}});
+    call.end();
+    genai::ToolCall tool("open_gate");
+    tool.arguments("{\"card\":\"4111 1111\"}").result("opened");
+  }
+  trail::set_capture_message_content(false);
+
+  trail::detail::GenAiOptions options;
+  options.content_max_length = 101;  // inside the two-byte character at the end: cut before it
+  std::vector<std::string> seen;
+  options.redact = [&](std::string_view attribute, std::string& text) {
+    seen.push_back(std::string(attribute));
+    for (auto at = text.find("4111 1111"); at != std::string::npos; at = text.find("4111 1111"))
+      text.replace(at, 9, "[card]");
+  };
+  trail::detail::Collector collector({}, {}, options);
+  std::vector<trail::SpanData> spans;
+  collector.collect_all(spans);
+  const auto* call = find_span(spans, "chat gpt-4o");
+  REQUIRE(call);
+  CHECK(str(*call, "gen_ai.system_instructions") ==
+        R"([{"type":"text","content":"You guard the gate."},{"type":"text","content":"Be brief."}])");
+  CHECK(str(*call, "gen_ai.input.messages") ==
+        R"([{"role":"user","parts":[{"type":"text","content":"My card is [card]"}]},)"
+        R"({"role":"assistant","parts":[{"type":"text","content":"Noted."}]},)"
+        R"({"role":"user","parts":[{"type":"text","content":"Open \"now\" please"}]}])");
+  CHECK(str(*call, "gen_ai.output.messages") ==
+        R"([{"role":"assistant","parts":[{"type":"text","content":")" + std::string(100, 'x') +
+            R"("}],"finish_reason":"length"}])");
+  const auto* tool = find_span(spans, "execute_tool open_gate");
+  REQUIRE(tool);
+  CHECK(str(*tool, "gen_ai.tool.call.arguments") == R"({"card":"[card]"})");
+  CHECK(str(*tool, "gen_ai.tool.call.result") == "opened");
+  CHECK(std::count(seen.begin(), seen.end(), "gen_ai.input.messages") == 3);
+  CHECK(std::count(seen.begin(), seen.end(), "gen_ai.tool.call.arguments") == 1);
+}
+
+TEST_CASE("a redactor that throws leaves the attribute out, counted") {
+  recorded();
+  trail::set_capture_message_content(true);
+  {
+    genai::LlmCall call(genai::Operation::chat, "openai", "gpt-4o");
+    call.input_messages({{"user", "secret"}});
+    call.end();
+  }
+  trail::set_capture_message_content(false);
+  trail::detail::GenAiOptions options;
+  options.redact = [](std::string_view, std::string&) { throw std::runtime_error("no"); };
+  trail::detail::Collector collector({}, {}, options);
+  std::vector<trail::SpanData> spans;
+  collector.collect_all(spans);
+  const auto* call = find_span(spans, "chat gpt-4o");
+  REQUIRE(call);
+  CHECK_FALSE(has(*call, "gen_ai.input.messages"));
+  CHECK(call->dropped_attributes_count == 1);
+}
+
+TEST_CASE("gen_ai.system only when OTEL_SEMCONV_STABILITY_OPT_IN asks for the older names too") {
+  recorded();
+  { genai::LlmCall call(genai::Operation::chat, "openai", "gpt-4o"); }
+  { genai::LlmCall call(genai::Operation::chat, "mistral_ai", "mistral-large"); }
+  const auto plain = recorded();
+  CHECK_FALSE(has(*find_span(plain, "chat gpt-4o"), "gen_ai.system"));
+  { genai::LlmCall call(genai::Operation::chat, "mistral_ai", "mistral-large"); }
+  trail::detail::GenAiOptions options;
+  options.emit_old_names = true;
+  trail::detail::Collector collector({}, {}, options);
+  std::vector<trail::SpanData> spans;
+  collector.collect_all(spans);
+  const auto* s = find_span(spans, "chat mistral-large");
+  REQUIRE(s);
+  CHECK(str(*s, "gen_ai.provider.name") == "mistral_ai");
+  CHECK(str(*s, "gen_ai.system") == "mistral_ai");
+}
+
+TEST_CASE("GenAI types and scoped spans take an explicit parent context") {
+  recorded();
+  trail::AsyncSpan request("request");
+  const trail::Context parent = request.context();
+  {
+    TRAIL_SPAN("unrelated current span");
+    genai::ScopedLlmCall scoped(parent, genai::Operation::chat, "openai", "gpt-4o");
+    { TRAIL_SPAN("inside scoped call"); }  // the scoped call is current
+    genai::LlmCall async(parent, genai::Operation::embeddings, "openai", "text-embedding-3-small");
+    async.end();
+    genai::ToolCall tool(parent, "grep");
+    genai::AgentInvocation agent(parent, genai::AgentInfo{"helper"});
+    genai::Workflow flow(parent, "pipeline");
+    genai::Action act(parent, "wave");
+    trail::Span plain(parent, std::string_view("plain child"));
+  }
+  request.end();
+  const auto spans = recorded();
+  for (const char* name : {"chat gpt-4o", "embeddings text-embedding-3-small", "execute_tool grep",
+                           "invoke_agent helper", "invoke_workflow pipeline", "action wave", "plain child"}) {
+    const auto* s = find_span(spans, name);
+    REQUIRE_MESSAGE(s, name);
+    CHECK_MESSAGE(s->parent_span_id == parent.span_id, name);
+    CHECK_MESSAGE(s->trace_id == parent.trace_id, name);
+  }
+  CHECK(find_span(spans, "inside scoped call")->parent_span_id == find_span(spans, "chat gpt-4o")->span_id);
+}
+
+TEST_CASE("LlmCall and the other async types are move-assignable; assigning ends the call held before") {
+  recorded();
+  genai::LlmCall call;  // none yet
+  CHECK_FALSE(call.is_recording());
+  call = genai::LlmCall(genai::Operation::chat, "openai", "first-model");
+  CHECK(call.is_recording());
+  call = genai::LlmCall(genai::Operation::chat, "openai", "second-model");  // ends the first
+  call.finish("second-model", {"stop"});
+  genai::AsyncToolCall tool;
+  tool = genai::AsyncToolCall("lookup");
+  tool.end();
+  genai::AsyncAgentInvocation agent;
+  agent = genai::AsyncAgentInvocation(genai::AgentInfo{"scout"});
+  agent.end();
+  genai::AsyncWorkflow flow;
+  flow = genai::AsyncWorkflow("flow");
+  flow.end();
+  const auto spans = recorded();
+  CHECK(spans.size() == 5);
+  for (const char* name : {"chat first-model", "chat second-model", "execute_tool lookup", "invoke_agent scout",
+                           "invoke_workflow flow"})
+    CHECK_MESSAGE(find_span(spans, name) != nullptr, name);
+}
+
+TEST_CASE("thread.id is the thread that started the span, wherever it ended") {
+  recorded();
+  genai::LlmCall call(genai::Operation::chat, "openai", "gpt-4o");
+  std::int64_t finisher = 0;
+  std::thread([&] {
+    { TRAIL_SPAN("worker's own"); }
+    call.finish("gpt-4o", {"stop"});
+  }).join();
+  const auto spans = recorded();
+  const auto* own = find_span(spans, "worker's own");
+  const auto* s = find_span(spans, "chat gpt-4o");
+  REQUIRE(own);
+  REQUIRE(s);
+  finisher = int64(*own, "thread.id");
+  CHECK(int64(*s, "thread.id") != finisher);
+  { TRAIL_SPAN("starter's own"); }
+  CHECK(int64(*s, "thread.id") == int64(*find_span(recorded(), "starter's own"), "thread.id"));
+}
+
+TEST_CASE("gen_ai.conversation.id however the session's context became current") {
+  recorded();
+  trail::Session session("dialogue");
+  trail::Context handed;
+  {
+    trail::ContextScope scope(session.context());  // not activate()
+    genai::LlmCall call(genai::Operation::chat, "openai", "via-context-scope");
+    call.end();
+    TRAIL_SPAN("step");
+    handed = trail::current();
+  }
+  std::thread([&] {
+    trail::ContextScope scope(handed);
+    genai::ToolCall tool("on-worker");
+  }).join();
+  { genai::LlmCall explicit_parent(session.context(), genai::Operation::chat, "openai", "explicit"); }
+  session.new_episode();
+  {
+    auto on = session.activate();
+    genai::LlmCall next(genai::Operation::chat, "openai", "next-episode");
+  }
+  session.end(trail::EndState::success);
+  const auto spans = recorded();
+  for (const char* name : {"chat via-context-scope", "execute_tool on-worker", "chat explicit", "chat next-episode"}) {
+    const auto* s = find_span(spans, name);
+    REQUIRE_MESSAGE(s, name);
+    CHECK_MESSAGE(str(*s, "gen_ai.conversation.id") == hex(session.id()), name);
+  }
+  CHECK_FALSE(has(*find_span(spans, "step"), "gen_ai.conversation.id"));  // not a GenAI span
 }

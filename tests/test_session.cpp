@@ -1,4 +1,5 @@
-// Sessions: an agent's run as one trace, activated for a scope, never lost.
+// Sessions: an agent's run as a chain of episode traces sharing the session
+// id, activated for a scope, never lost.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <trail/trail.hpp>
 
 #include "support/recorded.hpp"
+#include "support/stderr_capture.hpp"
 
 using trail::find_attribute;
 using trail::test::find_span;
@@ -31,13 +33,17 @@ std::string string_attribute(const trail::SpanData& span, const char* key) {
 
 }  // namespace
 
-TEST_CASE("a session is a root span in a new trace whose id is the session id") {
+TEST_CASE("a session is a root span in a new trace, carrying the session id") {
   recorded();
   trail::TraceId id;
+  trail::TraceId trace;
   {
     TRAIL_SPAN("enclosing frame");  // a session never becomes its child
     trail::Session session("episode-1", "guard", "npc-7", {"level-3", "hard"});
     id = session.id();
+    trace = session.context().trace_id;
+    CHECK(id.valid());
+    CHECK(session.episode() == 0);
     CHECK(session.is_open());
     session.end(trail::EndState::success);
     CHECK_FALSE(session.is_open());
@@ -45,7 +51,8 @@ TEST_CASE("a session is a root span in a new trace whose id is the session id") 
   const auto spans = recorded();
   const auto* root = find_span(spans, "session episode-1");
   REQUIRE(root);
-  CHECK(root->trace_id == id);
+  CHECK(root->trace_id == trace);
+  CHECK_FALSE(root->trace_id == id);  // the session id is its own, not a trace id
   CHECK_FALSE(root->parent_span_id.valid());
   CHECK(root->kind == trail::SpanKind::internal);
   CHECK(string_attribute(*root, "session.id") == hex(id));
@@ -71,7 +78,7 @@ TEST_CASE("sessions interleaved on one thread keep their spans in their own trac
   for (int tick = 0; tick < 2; ++tick) {
     for (int i = 0; i < count; ++i) {
       auto on = sessions[i].activate();
-      CHECK(trail::current().trace_id == sessions[i].id());
+      CHECK(trail::current().trace_id == sessions[i].context().trace_id);
       TRAIL_SPAN_VAR(perceive, "perceive");
       perceive.set("npc", i);
       { TRAIL_SPAN("plan"); }
@@ -87,7 +94,7 @@ TEST_CASE("sessions interleaved on one thread keep their spans in their own trac
     if (span.name == "perceive") {
       const auto npc = std::get<std::int64_t>(*find_attribute(span.attributes, "npc"));
       const trail::Session& owner = sessions[static_cast<std::size_t>(npc)];
-      CHECK(span.trace_id == owner.id());
+      CHECK(span.trace_id == owner.context().trace_id);
       CHECK(span.parent_span_id == owner.context().span_id);  // child of the session's root
       ++perceived;
     } else if (span.name == "plan") {
@@ -101,7 +108,7 @@ TEST_CASE("sessions interleaved on one thread keep their spans in their own trac
   }
   CHECK(perceived == 2 * count);
   CHECK(planned == 2 * count);
-  CHECK_FALSE(frame_ctx.trace_id == sessions[0].id());
+  CHECK_FALSE(frame_ctx.trace_id == sessions[0].context().trace_id);
 }
 
 TEST_CASE("end states become the root span's status and session.end_state") {
@@ -187,6 +194,7 @@ TEST_CASE("a moved session stays registered once, under its new owner") {
   recorded();
   auto owner = std::make_unique<trail::Session>("moved");
   const trail::TraceId id = owner->id();
+  const trail::TraceId trace = owner->context().trace_id;
   trail::Session taken(std::move(*owner));
   CHECK_FALSE(owner->is_open());
   owner.reset();  // the moved-from session ends nothing
@@ -195,7 +203,7 @@ TEST_CASE("a moved session stays registered once, under its new owner") {
   trail::detail::end_open_sessions();
   const auto spans = recorded();
   REQUIRE(spans.size() == 1);
-  CHECK(spans[0].trace_id == id);
+  CHECK(spans[0].trace_id == trace);
 }
 
 TEST_CASE("shutdown racing owners that use and end their sessions: each ends exactly once") {
@@ -265,7 +273,7 @@ TEST_CASE("a span of a session captured on one thread parents work on another") 
   const auto spans = recorded();
   const auto* job = find_span(spans, "job");
   REQUIRE(job);
-  CHECK(job->trace_id == session.id());
+  CHECK(job->trace_id == session.context().trace_id);
   CHECK(job->parent_span_id == scheduled.span_id);
 }
 
@@ -290,4 +298,94 @@ TEST_CASE("shutdown ending sessions never touches one its owner freed after seei
   for (auto& t : owners) t.join();
   CHECK(trail::detail::sessions().head == nullptr);
   recorded();
+}
+
+TEST_CASE("new_episode starts a new trace linked to the previous episode's root; the session id stays") {
+  recorded();
+  trail::Session session("match", "guard", "npc-1", {"pvp", "night"});
+  const trail::Context first = session.context();
+  { auto on = session.activate(); TRAIL_SPAN("round 1 work"); }
+  CHECK(session.new_episode(trail::EndState::fail, "lost the round"));
+  const trail::Context second = session.context();
+  CHECK(session.episode() == 1);
+  CHECK_FALSE(second.trace_id == first.trace_id);
+  { auto on = session.activate(); TRAIL_SPAN("round 2 work"); }
+  session.end(trail::EndState::success);
+  CHECK_FALSE(session.new_episode());  // ended: nothing changes
+
+  const auto spans = recorded();
+  const trail::SpanData* roots[2] = {nullptr, nullptr};
+  for (const auto& s : spans) {
+    if (s.name != "session match") continue;
+    if (s.trace_id == first.trace_id) roots[0] = &s;
+    if (s.trace_id == second.trace_id) roots[1] = &s;
+  }
+  REQUIRE(roots[0]);
+  REQUIRE(roots[1]);
+  for (const trail::SpanData* root : roots) {
+    CHECK(string_attribute(*root, "session.id") == hex(session.id()));
+    CHECK(string_attribute(*root, "gen_ai.conversation.id") == hex(session.id()));
+    CHECK(string_attribute(*root, "session.name") == "match");
+    CHECK(string_attribute(*root, "gen_ai.agent.name") == "guard");
+    CHECK(string_attribute(*root, "gen_ai.agent.id") == "npc-1");
+    CHECK(std::get<std::vector<std::string>>(*find_attribute(root->attributes, "session.tags")) ==
+          std::vector<std::string>{"pvp", "night"});
+  }
+  CHECK(std::get<std::int64_t>(*find_attribute(roots[0]->attributes, "session.episode")) == 0);
+  CHECK(std::get<std::int64_t>(*find_attribute(roots[1]->attributes, "session.episode")) == 1);
+  CHECK(string_attribute(*roots[0], "session.end_state") == "fail");
+  CHECK(roots[0]->status_code == trail::StatusCode::error);
+  CHECK(roots[0]->status_message == "lost the round");
+  CHECK(string_attribute(*roots[1], "session.end_state") == "success");
+  // The second episode's root links to the first's.
+  CHECK(roots[0]->links.empty());
+  REQUIRE(roots[1]->links.size() == 1);
+  CHECK(roots[1]->links[0].trace_id == first.trace_id);
+  CHECK(roots[1]->links[0].span_id == first.span_id);
+  CHECK(std::get<std::string>(*find_attribute(roots[1]->links[0].attributes, "session.link")) == "previous_episode");
+  CHECK(find_span(spans, "round 1 work")->trace_id == first.trace_id);
+  CHECK(find_span(spans, "round 2 work")->trace_id == second.trace_id);
+  CHECK(find_span(spans, "round 2 work")->parent_span_id == second.span_id);
+}
+
+TEST_CASE("a session open for many episodes: each episode is its own trace, shutdown ends the last") {
+  recorded();
+  trail::Session npc("patrol");
+  std::vector<trail::TraceId> traces;
+  for (int i = 0; i < 5; ++i) {
+    traces.push_back(npc.context().trace_id);
+    { auto on = npc.activate(); TRAIL_SPAN("tick"); }
+    npc.new_episode();
+  }
+  trail::detail::end_open_sessions();  // as shutdown does
+  CHECK_FALSE(npc.is_open());
+  const auto spans = recorded();
+  int roots = 0;
+  for (const auto& s : spans) {
+    if (s.name != "session patrol") continue;
+    ++roots;
+    CHECK(string_attribute(s, "session.id") == hex(npc.id()));
+  }
+  CHECK(roots == 6);
+  for (std::size_t i = 1; i < traces.size(); ++i) CHECK_FALSE(traces[i] == traces[i - 1]);
+}
+
+TEST_CASE("activate() on an ended session records nothing under it and says so once") {
+  recorded();
+  trail::Session session("over");
+  session.end(trail::EndState::success);
+  trail::detail::ended_activation_said = false;  // an earlier test may have had it said
+  const std::string said = trail::test::capture_stderr([&] {
+    for (int i = 0; i < 3; ++i) {
+      auto on = session.activate();
+      TRAIL_SPAN("late work");
+    }
+  });
+  const auto spans = recorded();
+  CHECK(find_span(spans, "late work") == nullptr);
+  CHECK(find_span(spans, "session over") != nullptr);
+  CHECK(said.find("activate() on a session that has ended") != std::string::npos);
+  CHECK(said.find("activate()") == said.rfind("activate()"));  // once
+  { TRAIL_SPAN("after the scope"); }
+  CHECK(find_span(recorded(), "after the scope") != nullptr);  // recording goes on outside it
 }

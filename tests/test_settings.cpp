@@ -606,3 +606,32 @@ TEST_CASE("the sampler ratio parser: unsigned decimals, the grammar of from_char
     CHECK_FALSE(parse_unsigned_decimal(bad, v));
   }
 }
+
+TEST_CASE("link limits, GenAI content capture, content length and the semconv opt-in") {
+  const Parsed defaults = parse({});
+  CHECK(defaults.settings.span_link_count_limit == 128);
+  CHECK(defaults.settings.link_attribute_count_limit == 128);
+  CHECK_FALSE(defaults.settings.genai_capture_content);
+  CHECK(defaults.settings.genai_content_max_length == 16384);
+  CHECK_FALSE(defaults.settings.genai_emit_old_names);
+
+  const Parsed set = parse({{"OTEL_SPAN_LINK_COUNT_LIMIT", "3"},
+                            {"OTEL_LINK_ATTRIBUTE_COUNT_LIMIT", "4"},
+                            {"OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "TRUE"},
+                            {"TRAIL_GENAI_CONTENT_MAX_LENGTH", "100"},
+                            {"OTEL_SEMCONV_STABILITY_OPT_IN", "http, gen_ai/dup"}});
+  CHECK(set.errors.empty());
+  CHECK(set.settings.span_link_count_limit == 3);
+  CHECK(set.settings.link_attribute_count_limit == 4);
+  CHECK(set.settings.genai_capture_content);
+  CHECK(set.settings.genai_content_max_length == 100);
+  CHECK(set.settings.genai_emit_old_names);
+
+  CHECK(parse({{"OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "span_and_event"}}).settings.genai_capture_content);
+  CHECK_FALSE(parse({{"OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "no_content"}}).settings.genai_capture_content);
+  CHECK_FALSE(parse({{"OTEL_SEMCONV_STABILITY_OPT_IN", "gen_ai_latest_experimental"}}).settings.genai_emit_old_names);
+  CHECK(parse({{"OTEL_ATTRIBUTE_COUNT_LIMIT", "7"}}).settings.link_attribute_count_limit == 7);
+  const Parsed bad = parse({{"OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "yes please"}});
+  check_one_error(bad, "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "yes please");
+  CHECK_FALSE(bad.settings.genai_capture_content);
+}

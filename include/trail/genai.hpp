@@ -1,8 +1,10 @@
 // Agent event types following the OpenTelemetry GenAI semantic conventions
-// (gen-ai-spans, gen-ai-agent-spans, exceptions): LLM calls, tool calls,
-// agent invocations, plus agent actions (move, grasp, fire) and errors.
+// (open-telemetry/semantic-conventions-genai: gen-ai-spans, agent spans,
+// exceptions): model calls, tool executions, agent creation and invocation,
+// workflows, plus agent actions (move, grasp, fire) and errors.
 //
 //   trail::genai::LlmCall call(trail::genai::Operation::chat, "openai", "gpt-4o");
+//   call.input_messages({{"user", "Where is the key?"}});   // only with content capture on
 //   ...                                    // frames later, on any thread:
 //   call.finish("gpt-4o-2024-08-06", {"stop"}, 812, 64);
 //
@@ -13,9 +15,16 @@
 // Each is a compile-time event type (static keys, typed values) with a span
 // name built on the stack from its operation and subject, copied into the
 // ring: no allocation. The aliases pick scoped (Span: current for its scope,
-// ends with it) or async (AsyncSpan: moved anywhere, ended on any thread)
-// spans. Inside an activated Session, LLM calls and agent invocations carry
-// the session id as gen_ai.conversation.id.
+// ends with it) or async (AsyncSpan: moved anywhere, ended on any thread,
+// move-assignable) spans; every type also takes an explicit parent Context
+// as its first argument. Under a Session's context (however it became
+// current), they carry the session id as gen_ai.conversation.id, added on
+// the export side.
+//
+// Message content is opt-in (set_capture_message_content, or
+// OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true through init):
+// recorded as strings in the ring, turned into the conventions' JSON message
+// schema, cut and passed through Config::redact_content on the export side.
 //
 // LLM calls also record the GenAI client metrics: gen_ai.client.token.usage
 // and gen_ai.client.operation.duration (histograms with the conventions'
@@ -48,6 +57,32 @@ constexpr std::string_view operation_name(Operation op) noexcept {
   return "chat";
 }
 
+// A message of a conversation, for content capture: its role (system, user,
+// assistant, tool), its text and, for output messages, why the model stopped.
+struct Message {
+  std::string_view role;
+  std::string_view content;
+  std::string_view finish_reason = {};
+};
+
+// Token usage as the provider reports it; negative values are left out.
+struct Usage {
+  std::int64_t input_tokens = -1;                 // gen_ai.usage.input_tokens, cached ones included
+  std::int64_t output_tokens = -1;                // gen_ai.usage.output_tokens, reasoning ones included
+  std::int64_t cache_read_input_tokens = -1;      // gen_ai.usage.cache_read.input_tokens
+  std::int64_t cache_creation_input_tokens = -1;  // gen_ai.usage.cache_creation.input_tokens (cache writes)
+  std::int64_t reasoning_output_tokens = -1;      // gen_ai.usage.reasoning.output_tokens
+};
+
+// The agent an agent span is about; empty fields are left out.
+struct AgentInfo {
+  std::string_view name;                // gen_ai.agent.name, and the span name
+  std::string_view id = {};             // gen_ai.agent.id
+  std::string_view description = {};    // gen_ai.agent.description
+  std::string_view version = {};        // gen_ai.agent.version
+  std::string_view provider = {};       // gen_ai.provider.name (required for remote agents)
+};
+
 namespace detail {
 
 using sv = std::string_view;
@@ -57,19 +92,11 @@ inline constexpr EventType<sv, sv, sv> model_call{"gen_ai", SpanKind::client, "g
                                                   "gen_ai.provider.name", "gen_ai.request.model"};
 inline constexpr EventType<sv, sv> tool_call{"execute_tool", SpanKind::internal, "gen_ai.operation.name",
                                              "gen_ai.tool.name"};
-inline constexpr EventType<sv, sv> agent_invocation{"invoke_agent", SpanKind::internal, "gen_ai.operation.name",
-                                                    "gen_ai.agent.name"};
+inline constexpr EventType<sv, sv> agent_operation{"invoke_agent", SpanKind::internal, "gen_ai.operation.name",
+                                                   "gen_ai.agent.name"};
+inline constexpr EventType<sv, sv> workflow{"invoke_workflow", SpanKind::internal, "gen_ai.operation.name",
+                                            "gen_ai.workflow.name"};
 inline constexpr EventType<sv> action{"action", SpanKind::internal, "agent.action.name"};
-
-// gen_ai.conversation.id: the id of the session active on this thread, when
-// the span belongs to its trace.
-inline void set_conversation(SpanBase& span) noexcept {
-  const TraceId session = trail::detail::this_thread().session;
-  if (!span.is_recording() || !session.valid() || span.context().trace_id != session) return;
-  char id[32];
-  session.to_hex(id);
-  span.set("gen_ai.conversation.id", std::string_view(id, sizeof id));
-}
 
 // The GenAI client metrics of the semantic conventions (gen-ai-metrics.md),
 // made on first use, one set for the whole process (whichever copy of trail
@@ -97,40 +124,111 @@ constexpr std::string_view error_type_or_other(std::string_view type) noexcept {
 template <class Base>
 constexpr bool is_span_base = std::is_same_v<Base, Span> || std::is_same_v<Base, AsyncSpan>;
 
+// What every GenAI type adds to its span base: the GenAI flag (for the
+// export side), content capture, agent attributes.
+template <class Base>
+class GenAiSpan : public Base {
+  static_assert(is_span_base<Base>, "trail: Base is trail::Span or trail::AsyncSpan");
+
+ public:
+  // Content capture (opt-in, see set_capture_message_content); each records
+  // nothing while capture is off. Strings are copied; the export side turns
+  // them into the conventions' JSON.
+  // gen_ai.system_instructions: the system prompt's text parts.
+  GenAiSpan& system_instructions(std::initializer_list<std::string_view> parts) noexcept {
+    const std::string_view* p = parts.begin();
+    if (capturing())
+      mark(trail::detail::write_string_array_of(this->context().span_id.value, 0, "gen_ai.system_instructions",
+                                                parts.size(), [p](std::size_t i) { return p[i]; }));
+    return *this;
+  }
+  // gen_ai.input.messages: what the model was sent (chat history included).
+  GenAiSpan& input_messages(std::initializer_list<Message> messages) noexcept {
+    return input_messages(messages.begin(), messages.size());
+  }
+  GenAiSpan& input_messages(const Message* messages, std::size_t count) noexcept {
+    return write_messages("gen_ai.input.messages", messages, count);
+  }
+  // gen_ai.output.messages: what the model answered, with finish reasons.
+  GenAiSpan& output_messages(std::initializer_list<Message> messages) noexcept {
+    return output_messages(messages.begin(), messages.size());
+  }
+  GenAiSpan& output_messages(const Message* messages, std::size_t count) noexcept {
+    return write_messages("gen_ai.output.messages", messages, count);
+  }
+
+ protected:
+  using Base::Base;
+  GenAiSpan() noexcept = default;
+
+  // Called by each type's constructor once the span has started.
+  void start_genai(std::string_view name) noexcept {
+    this->s_.flags |= trail::detail::span_genai;
+    this->set_dynamic_name(name);
+  }
+
+  void set_agent(const AgentInfo& agent) noexcept {
+    if (!agent.id.empty()) this->set("gen_ai.agent.id", agent.id);
+    if (!agent.description.empty()) this->set("gen_ai.agent.description", agent.description);
+    if (!agent.version.empty()) this->set("gen_ai.agent.version", agent.version);
+    if (!agent.provider.empty()) this->set("gen_ai.provider.name", agent.provider);
+  }
+
+  // A captured string attribute (tool arguments and results).
+  void set_content(const char* key, std::string_view text) noexcept {
+    if (capturing()) this->set(key, text);
+  }
+
+ private:
+  bool capturing() const noexcept { return this->is_recording() && capture_message_content(); }
+  void mark(bool written) noexcept {
+    if (written) this->s_.flags |= trail::detail::span_has_extras;
+  }
+
+  // Three strings per message: role, content, finish reason.
+  GenAiSpan& write_messages(const char* key, const Message* messages, std::size_t count) noexcept {
+    if (!capturing()) return *this;
+    mark(trail::detail::write_string_array_of(this->context().span_id.value, 0, key, 3 * count,
+                                              [messages](std::size_t i) {
+                                                const Message& m = messages[i / 3];
+                                                return i % 3 == 0 ? m.role : i % 3 == 1 ? m.content : m.finish_reason;
+                                              }));
+    return *this;
+  }
+};
+
 }  // namespace detail
 
 // A model call: span `{operation} {model}` (`chat gpt-4o`), kind CLIENT, or
 // INTERNAL for an in-process model.
 template <class Base>
-class BasicLlmCall : public Base {
-  static_assert(detail::is_span_base<Base>, "trail: Base is trail::Span or trail::AsyncSpan");
+class BasicLlmCall : public detail::GenAiSpan<Base> {
+  using GenAi = detail::GenAiSpan<Base>;
 
  public:
   BasicLlmCall(Operation op, std::string_view provider, std::string_view request_model,
                SpanKind kind = SpanKind::client) noexcept
-      : Base(detail::model_call, operation_name(op), provider, request_model),
-        op_(op),
-        provider_(provider, {}),
-        request_model_(request_model, {}),
-        start_ns_(trail::detail::monotonic_ns()),
-        metrics_due_(trail::detail::enabled()) {
-    this->s_.kind = kind;
-    this->set_dynamic_name(trail::detail::JoinedName(operation_name(op), request_model).view());
-    detail::set_conversation(*this);
+      : GenAi(detail::model_call, operation_name(op), provider, request_model) {
+    start(op, provider, request_model, kind);
   }
+  BasicLlmCall(const Context& parent, Operation op, std::string_view provider, std::string_view request_model,
+               SpanKind kind = SpanKind::client) noexcept
+      : GenAi(parent, detail::model_call, operation_name(op), provider, request_model) {
+    start(op, provider, request_model, kind);
+  }
+  // No call: records nothing; assign one later (async calls only).
+  BasicLlmCall() noexcept = default;
 
-  BasicLlmCall(BasicLlmCall&& other) noexcept
-      : Base(std::move(other)),
-        op_(other.op_),
-        provider_(other.provider_),
-        request_model_(other.request_model_),
-        response_model_(other.response_model_),
-        error_type_(other.error_type_),
-        start_ns_(other.start_ns_),
-        metrics_due_(other.metrics_due_) {
-    other.metrics_due_ = false;
+  BasicLlmCall(BasicLlmCall&& other) noexcept : GenAi(std::move(other)) { take(other); }
+  // Async calls only: ends this call (recording its duration), then takes `other`.
+  BasicLlmCall& operator=(BasicLlmCall&& other) noexcept {
+    if (this != &other) {
+      record_duration();
+      GenAi::operator=(std::move(other));
+      take(other);
+    }
+    return *this;
   }
-  BasicLlmCall& operator=(BasicLlmCall&&) = delete;
   ~BasicLlmCall() { record_duration(); }
 
   // The response: model that answered, finish reasons (one per choice),
@@ -138,17 +236,33 @@ class BasicLlmCall : public Base {
   // gen_ai.client.token.usage.
   BasicLlmCall& response(std::string_view response_model, std::initializer_list<std::string_view> finish_reasons,
                          std::int64_t input_tokens = -1, std::int64_t output_tokens = -1) noexcept {
+    Usage u;
+    u.input_tokens = input_tokens;
+    u.output_tokens = output_tokens;
+    return response(response_model, finish_reasons, u);
+  }
+  BasicLlmCall& response(std::string_view response_model, std::initializer_list<std::string_view> finish_reasons,
+                         const Usage& usage) noexcept {
     if (!response_model.empty()) {
       this->set("gen_ai.response.model", response_model);
       response_model_ = trail::detail::JoinedName<96>(response_model, {});
     }
     if (finish_reasons.size() > 0)
       this->set_array("gen_ai.response.finish_reasons", finish_reasons.begin(), finish_reasons.size());
-    if (input_tokens >= 0) this->set("gen_ai.usage.input_tokens", input_tokens);
-    if (output_tokens >= 0) this->set("gen_ai.usage.output_tokens", output_tokens);
+    return this->usage(usage);
+  }
+
+  // Token usage alone (e.g. reported after the response).
+  BasicLlmCall& usage(const Usage& u) noexcept {
+    if (u.input_tokens >= 0) this->set("gen_ai.usage.input_tokens", u.input_tokens);
+    if (u.output_tokens >= 0) this->set("gen_ai.usage.output_tokens", u.output_tokens);
+    if (u.cache_read_input_tokens >= 0) this->set("gen_ai.usage.cache_read.input_tokens", u.cache_read_input_tokens);
+    if (u.cache_creation_input_tokens >= 0)
+      this->set("gen_ai.usage.cache_creation.input_tokens", u.cache_creation_input_tokens);
+    if (u.reasoning_output_tokens >= 0) this->set("gen_ai.usage.reasoning.output_tokens", u.reasoning_output_tokens);
     if (metrics_due_) {
-      if (input_tokens >= 0) record_tokens("input", input_tokens);
-      if (output_tokens >= 0) record_tokens("output", output_tokens);
+      if (u.input_tokens >= 0) record_tokens("input", u.input_tokens);
+      if (u.output_tokens >= 0) record_tokens("output", u.output_tokens);
     }
     return *this;
   }
@@ -158,6 +272,11 @@ class BasicLlmCall : public Base {
   void finish(std::string_view response_model, std::initializer_list<std::string_view> finish_reasons,
               std::int64_t input_tokens = -1, std::int64_t output_tokens = -1) noexcept {
     response(response_model, finish_reasons, input_tokens, output_tokens);
+    end_call();
+  }
+  void finish(std::string_view response_model, std::initializer_list<std::string_view> finish_reasons,
+              const Usage& usage) noexcept {
+    response(response_model, finish_reasons, usage);
     end_call();
   }
 
@@ -181,6 +300,27 @@ class BasicLlmCall : public Base {
   }
 
  private:
+  void start(Operation op, std::string_view provider, std::string_view request_model, SpanKind kind) noexcept {
+    op_ = op;
+    provider_ = trail::detail::JoinedName<64>(provider, {});
+    request_model_ = trail::detail::JoinedName<96>(request_model, {});
+    start_ns_ = trail::detail::monotonic_ns();
+    metrics_due_ = trail::detail::enabled();
+    this->s_.kind = kind;
+    this->start_genai(trail::detail::JoinedName(operation_name(op), request_model).view());
+  }
+
+  void take(BasicLlmCall& other) noexcept {
+    op_ = other.op_;
+    provider_ = other.provider_;
+    request_model_ = other.request_model_;
+    response_model_ = other.response_model_;
+    error_type_ = other.error_type_;
+    start_ns_ = other.start_ns_;
+    metrics_due_ = other.metrics_due_;
+    other.metrics_due_ = false;
+  }
+
   void end_call() noexcept {
     if constexpr (std::is_same_v<Base, AsyncSpan>) {
       record_duration();
@@ -212,46 +352,127 @@ class BasicLlmCall : public Base {
     detail::client_metrics().operation_duration.record(seconds, attrs, n);
   }
 
-  Operation op_;
+  Operation op_ = Operation::chat;
   trail::detail::JoinedName<64> provider_;
   trail::detail::JoinedName<96> request_model_;
   trail::detail::JoinedName<96> response_model_;
   trail::detail::JoinedName<64> error_type_;
-  std::uint64_t start_ns_;
-  bool metrics_due_;
+  std::uint64_t start_ns_ = 0;
+  bool metrics_due_ = false;
 };
 
-// A tool execution: span `execute_tool {tool}`, kind INTERNAL.
-// `tool_type`: function, extension or datastore; empty values are left out.
+// A tool execution: span `execute_tool {tool}`, kind INTERNAL. The tool name
+// is required (an empty one is recorded as `unknown`); `tool_type`:
+// function, extension or datastore; empty values are left out.
 template <class Base>
-class BasicToolCall : public Base {
-  static_assert(detail::is_span_base<Base>, "trail: Base is trail::Span or trail::AsyncSpan");
+class BasicToolCall : public detail::GenAiSpan<Base> {
+  using GenAi = detail::GenAiSpan<Base>;
 
  public:
-  explicit BasicToolCall(std::string_view tool_name, std::string_view call_id = {},
-                         std::string_view tool_type = {}) noexcept
-      : Base(detail::tool_call, std::string_view("execute_tool"), tool_name) {
-    this->set_dynamic_name(trail::detail::JoinedName("execute_tool", tool_name).view());
+  explicit BasicToolCall(std::string_view tool_name, std::string_view call_id = {}, std::string_view tool_type = {},
+                         std::string_view description = {}) noexcept
+      : GenAi(detail::tool_call, std::string_view("execute_tool"), name_or_unknown(tool_name)) {
+    start(tool_name, call_id, tool_type, description);
+  }
+  BasicToolCall(const Context& parent, std::string_view tool_name, std::string_view call_id = {},
+                std::string_view tool_type = {}, std::string_view description = {}) noexcept
+      : GenAi(parent, detail::tool_call, std::string_view("execute_tool"), name_or_unknown(tool_name)) {
+    start(tool_name, call_id, tool_type, description);
+  }
+  BasicToolCall() noexcept = default;
+
+  // gen_ai.tool.call.arguments / .result (content: opt-in, see Message).
+  BasicToolCall& arguments(std::string_view json) noexcept {
+    this->set_content("gen_ai.tool.call.arguments", json);
+    return *this;
+  }
+  BasicToolCall& result(std::string_view text) noexcept {
+    this->set_content("gen_ai.tool.call.result", text);
+    return *this;
+  }
+
+ private:
+  static std::string_view name_or_unknown(std::string_view name) noexcept { return name.empty() ? "unknown" : name; }
+
+  void start(std::string_view tool_name, std::string_view call_id, std::string_view tool_type,
+             std::string_view description) noexcept {
+    this->start_genai(trail::detail::JoinedName("execute_tool", name_or_unknown(tool_name)).view());
     if (!call_id.empty()) this->set("gen_ai.tool.call.id", call_id);
     if (!tool_type.empty()) this->set("gen_ai.tool.type", tool_type);
+    if (!description.empty()) this->set("gen_ai.tool.description", description);
   }
 };
 
-// An agent invocation: span `invoke_agent {agent}`, kind INTERNAL (CLIENT
-// for a remote agent).
+// An agent invocation: span `invoke_agent {agent}` (`invoke_agent` without a
+// name), kind INTERNAL for an agent in this process, CLIENT for a remote one.
 template <class Base>
-class BasicAgentInvocation : public Base {
-  static_assert(detail::is_span_base<Base>, "trail: Base is trail::Span or trail::AsyncSpan");
+class BasicAgentInvocation : public detail::GenAiSpan<Base> {
+  using GenAi = detail::GenAiSpan<Base>;
 
  public:
+  explicit BasicAgentInvocation(const AgentInfo& agent, SpanKind kind = SpanKind::internal) noexcept
+      : GenAi(detail::agent_operation, std::string_view("invoke_agent"), agent.name) {
+    start(agent, kind);
+  }
+  BasicAgentInvocation(const Context& parent, const AgentInfo& agent, SpanKind kind = SpanKind::internal) noexcept
+      : GenAi(parent, detail::agent_operation, std::string_view("invoke_agent"), agent.name) {
+    start(agent, kind);
+  }
   explicit BasicAgentInvocation(std::string_view agent_name, std::string_view agent_id = {},
                                 SpanKind kind = SpanKind::internal) noexcept
-      : Base(detail::agent_invocation, std::string_view("invoke_agent"), agent_name) {
+      : BasicAgentInvocation(AgentInfo{agent_name, agent_id}, kind) {}
+  BasicAgentInvocation() noexcept = default;
+
+ private:
+  void start(const AgentInfo& agent, SpanKind kind) noexcept {
     this->s_.kind = kind;
-    this->set_dynamic_name(trail::detail::JoinedName("invoke_agent", agent_name).view());
-    if (!agent_id.empty()) this->set("gen_ai.agent.id", agent_id);
-    detail::set_conversation(*this);
+    this->start_genai(trail::detail::JoinedName("invoke_agent", agent.name).view());
+    this->set_agent(agent);
   }
+};
+
+// Creating an agent (usually at a remote agent service): span
+// `create_agent {agent}`, kind CLIENT.
+template <class Base>
+class BasicAgentCreation : public detail::GenAiSpan<Base> {
+  using GenAi = detail::GenAiSpan<Base>;
+
+ public:
+  explicit BasicAgentCreation(const AgentInfo& agent, std::string_view request_model = {}) noexcept
+      : GenAi(detail::agent_operation, std::string_view("create_agent"), agent.name) {
+    start(agent, request_model);
+  }
+  BasicAgentCreation(const Context& parent, const AgentInfo& agent, std::string_view request_model = {}) noexcept
+      : GenAi(parent, detail::agent_operation, std::string_view("create_agent"), agent.name) {
+    start(agent, request_model);
+  }
+  BasicAgentCreation() noexcept = default;
+
+ private:
+  void start(const AgentInfo& agent, std::string_view request_model) noexcept {
+    this->s_.kind = SpanKind::client;
+    this->start_genai(trail::detail::JoinedName("create_agent", agent.name).view());
+    this->set_agent(agent);
+    if (!request_model.empty()) this->set("gen_ai.request.model", request_model);
+  }
+};
+
+// A workflow of several agents (a crew, a pipeline): span
+// `invoke_workflow {name}`, kind INTERNAL.
+template <class Base>
+class BasicWorkflow : public detail::GenAiSpan<Base> {
+  using GenAi = detail::GenAiSpan<Base>;
+
+ public:
+  explicit BasicWorkflow(std::string_view name) noexcept
+      : GenAi(detail::workflow, std::string_view("invoke_workflow"), name) {
+    this->start_genai(trail::detail::JoinedName("invoke_workflow", name).view());
+  }
+  BasicWorkflow(const Context& parent, std::string_view name) noexcept
+      : GenAi(parent, detail::workflow, std::string_view("invoke_workflow"), name) {
+    this->start_genai(trail::detail::JoinedName("invoke_workflow", name).view());
+  }
+  BasicWorkflow() noexcept = default;
 };
 
 // A game or robot action: span `action {name}` with `agent.action.name`; its
@@ -265,6 +486,10 @@ class BasicAction : public Base {
   explicit BasicAction(std::string_view name) noexcept : Base(detail::action, name) {
     this->set_dynamic_name(trail::detail::JoinedName("action", name).view());
   }
+  BasicAction(const Context& parent, std::string_view name) noexcept : Base(parent, detail::action, name) {
+    this->set_dynamic_name(trail::detail::JoinedName("action", name).view());
+  }
+  BasicAction() noexcept = default;
 };
 
 using LlmCall = BasicLlmCall<AsyncSpan>;  // finishes later, anywhere
@@ -273,6 +498,10 @@ using ToolCall = BasicToolCall<Span>;
 using AsyncToolCall = BasicToolCall<AsyncSpan>;
 using AgentInvocation = BasicAgentInvocation<Span>;
 using AsyncAgentInvocation = BasicAgentInvocation<AsyncSpan>;
+using AgentCreation = BasicAgentCreation<Span>;
+using AsyncAgentCreation = BasicAgentCreation<AsyncSpan>;
+using Workflow = BasicWorkflow<Span>;
+using AsyncWorkflow = BasicWorkflow<AsyncSpan>;
 using Action = BasicAction<Span>;
 using AsyncAction = BasicAction<AsyncSpan>;
 

@@ -55,6 +55,7 @@ enum : std::uint16_t {
   span_deferred = 1u << 2,        // ended apart from where it started: extras may sit in other rings
   span_remote_parent = 1u << 3,
   span_dynamic_name = 1u << 4,
+  span_genai = 1u << 5,           // a GenAI type's span: conversation id, content, older attribute names
 };
 
 struct SpanBody {

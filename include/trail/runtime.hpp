@@ -54,6 +54,10 @@ struct Config {
   // export/otlp_http_exporter.hpp); static ones go in settings.traces_headers
   // (OTEL_EXPORTER_OTLP_HEADERS).
   HeaderProvider header_provider;
+  // Sees each captured GenAI text (settings.genai_capture_content) on the
+  // flusher thread before it is exported, to mask or drop what must not
+  // leave the process; see export/genai_content.hpp.
+  ContentRedactor redact_content;
 };
 
 namespace detail {
@@ -120,6 +124,8 @@ inline FlusherOptions flusher_options(const Settings& s) {
   o.limits = {s.span_attribute_count_limit, s.span_event_count_limit, s.event_attribute_count_limit,
               s.span_link_count_limit, s.link_attribute_count_limit};
   o.code = {s.code_attributes, s.source_root};
+  o.genai.content_max_length = s.genai_content_max_length;
+  o.genai.emit_old_names = s.genai_emit_old_names;
   return o;
 }
 
@@ -268,6 +274,7 @@ inline bool init(const Config& config = Config()) {
   set_ring_capacity(s.ring_capacity);
   set_attribute_value_length_limit(s.attribute_value_length_limit);
   set_sampler(s.sampler, s.sampler_ratio);
+  set_capture_message_content(s.genai_capture_content);
 
   detail::SharedExporters shared;
   std::vector<std::shared_ptr<Exporter>> span_exporters;
@@ -294,7 +301,9 @@ inline bool init(const Config& config = Config()) {
   }
   for (const auto& problem : problems) detail::report_config_error(problem + "; that exporter is off");
 
-  rt.flusher = std::make_shared<detail::Flusher>(detail::flusher_options(s), Resource{s.resource}, config.scope,
+  detail::FlusherOptions options = detail::flusher_options(s);
+  options.genai.redact = config.redact_content;
+  rt.flusher = std::make_shared<detail::Flusher>(std::move(options), Resource{s.resource}, config.scope,
                                                  std::move(span_exporters), std::move(metric_exporters));
   rt.running.store(true);
   set_enabled(true);

@@ -1,10 +1,14 @@
-// trail::Session: an agent's run (an episode, a match, a mission) as one
-// trace. The session's root span starts a new trace whose id is the session
-// id; activate() makes it current for a scope, so many sessions share a
-// thread (a game updating 500 NPCs per frame).
+// trail::Session: an agent's run (a match, a mission, an NPC's life) as a
+// chain of episodes, each one trace: its root span `session {name}` starts a
+// new trace, and new_episode() ends it and starts the next, linked to the
+// previous root by a span link. All episodes share the session id
+// (`session.id`, `gen_ai.conversation.id`), drawn when the session starts.
+// activate() makes the current episode current for a scope, so many sessions
+// share a thread (a game updating 500 NPCs per frame).
 //
 //   trail::Session npc("guard-7", "guard", "npc-7", {"level-3", "hard"});
 //   { auto on = npc.activate(); TRAIL_SPAN("perceive"); }   // in npc's trace
+//   npc.new_episode(trail::EndState::success);              // round 2: a new trace
 //   npc.end(trail::EndState::success);
 //
 // A session never vanishes: destroyed without end(), or still open when the
@@ -14,6 +18,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <initializer_list>
 #include <string_view>
 
@@ -78,57 +83,79 @@ class JoinedName {
   std::size_t size_ = 0;
 };
 
+// Up to 16 short strings (a session's tags) kept inline, so that every
+// episode root repeats them without allocating; more or longer are cut.
+class InlineStrings {
+ public:
+  InlineStrings() noexcept = default;
+  InlineStrings(const std::string_view* items, std::size_t count) noexcept {
+    for (std::size_t i = 0; i < count && count_ < max_count; ++i) {
+      const JoinedName<64> cut(items[i], {});  // at a UTF-8 boundary
+      const std::string_view item = cut.view();
+      if (item.size() > sizeof text_ - used_) break;
+      for (std::size_t j = 0; j < item.size(); ++j) text_[used_ + j] = item[j];
+      lengths_[count_++] = static_cast<std::uint8_t>(item.size());
+      used_ += item.size();
+    }
+  }
+  // Views into this object: valid while it lives unchanged.
+  std::size_t views(std::string_view (&out)[16]) const noexcept {
+    std::size_t at = 0;
+    for (std::size_t i = 0; i < count_; ++i) {
+      out[i] = std::string_view(text_ + at, lengths_[i]);
+      at += lengths_[i];
+    }
+    return count_;
+  }
+
+ private:
+  static constexpr std::size_t max_count = 16;
+  char text_[256];
+  std::uint8_t lengths_[max_count] = {};
+  std::size_t count_ = 0;
+  std::size_t used_ = 0;
+};
+
+// activate() on a session that has ended: said once per process (per copy of trail).
+inline std::atomic<bool> ended_activation_said{false};
+inline void report_ended_activation() noexcept {
+  if (!ended_activation_said.exchange(true, std::memory_order_relaxed))
+    std::fputs("trail: activate() on a session that has ended: nothing is recorded under it (said once)\n", stderr);
+}
+
 }  // namespace detail
 
 // Makes a session's context current for a scope, then restores what was
-// current before: as cheap as a ContextScope (plus the session's trace id).
-class SessionScope {
- public:
-  SessionScope(const Context& ctx, TraceId session) noexcept
-      : saved_(detail::this_thread().current), saved_session_(detail::this_thread().session) {
-    detail::ThreadState& ts = detail::this_thread();
-    ts.current = ctx;
-    ts.session = session;
-  }
-  ~SessionScope() {
-    detail::ThreadState& ts = detail::this_thread();
-    ts.current = saved_;
-    ts.session = saved_session_;
-  }
-  SessionScope(const SessionScope&) = delete;
-  SessionScope& operator=(const SessionScope&) = delete;
-
- private:
-  Context saved_;
-  TraceId saved_session_;
-};
+// current before: a ContextScope. The context carries the session (its
+// annotation), so GenAI spans under it get gen_ai.conversation.id however
+// it became current: activate(), a ContextScope, an explicit parent.
+using SessionScope = ContextScope;
 
 class Session {
  public:
   // No session: activating it makes no context current; ending it does nothing.
   Session() noexcept = default;
 
-  // Starts a session: a root span `session {name}` in a new trace, whose
-  // sampling decision all the session's spans inherit. Empty agent name / id
-  // are left out.
+  // Starts a session and its first episode: a root span `session {name}` in
+  // a new trace, whose sampling decision all the episode's spans inherit.
+  // `name`: the session's name (session.name, and the root spans' names);
+  // `agent_name` / `agent_id`: the agent it runs (gen_ai.agent.name / .id,
+  // left out when empty); `tags`: session.tags. Every episode root repeats
+  // them (names cut at 64 bytes, at most 16 tags of 64 bytes, 256 in all).
   explicit Session(std::string_view name, std::string_view agent_name = {}, std::string_view agent_id = {},
                    std::initializer_list<std::string_view> tags = {}) noexcept
       : Session(name, agent_name, agent_id, tags.begin(), tags.size()) {}
 
   Session(std::string_view name, std::string_view agent_name, std::string_view agent_id,
           const std::string_view* tags, std::size_t tag_count) noexcept
-      : root_(detail::JoinedName("session", name).view(), SpanKind::internal, Context{}) {
-    if (!root_.context().valid()) return;  // tracing off, or this thread cannot record
+      : name_(name, {}), agent_name_(agent_name, {}), agent_id_(agent_id, {}), tags_(tags, tag_count) {
+    if (!detail::enabled()) return;
+    detail::ThreadState* ts = detail::thread_state();
+    if (ts == nullptr) return;  // this thread cannot record
+    id_ = ts->ids.trace_id();
+    start_episode(Context{});
+    if (!root_.context().valid()) return;
     state_.store(idle, std::memory_order_relaxed);
-    if (!root_.is_recording()) return;     // unsampled: nothing to end at shutdown
-    char id[32];
-    root_.context().trace_id.to_hex(id);
-    root_.set("session.id", std::string_view(id, sizeof id));
-    root_.set("gen_ai.conversation.id", std::string_view(id, sizeof id));
-    root_.set("session.name", name);
-    if (!agent_name.empty()) root_.set("gen_ai.agent.name", agent_name);
-    if (!agent_id.empty()) root_.set("gen_ai.agent.id", agent_id);
-    if (tag_count > 0) root_.set_array("session.tags", tags, tag_count);
     detail::sessions().lock();
     link();
     detail::sessions().unlock();
@@ -146,17 +173,43 @@ class Session {
   Session& operator=(const Session&) = delete;
   ~Session() { end(EndState::indeterminate); }
 
-  // Makes the session current on this thread for the returned scope: every
-  // span opened inside belongs to the session's trace.
+  // Makes the session's current episode current on this thread for the
+  // returned scope: every span opened inside belongs to its trace.
   //   auto on = session.activate();
-  SessionScope activate() const noexcept { return SessionScope(root_.context(), root_.context().trace_id); }
+  // On a session that has ended, spans opened inside are not recorded (and
+  // that is said once on stderr): they would belong to a finished trace.
+  SessionScope activate() const noexcept { return activate(root_.context()); }
 
   // Makes `ctx` (a span of this session, captured with trail::current() and
   // handed to this thread) current, as part of the session.
-  SessionScope activate(const Context& ctx) const noexcept { return SessionScope(ctx, root_.context().trace_id); }
+  SessionScope activate(const Context& ctx) const noexcept {
+    if (!ctx.valid() || state_.load(std::memory_order_acquire) != ended) return SessionScope(ctx);
+    detail::report_ended_activation();
+    Context unsampled = ctx;
+    unsampled.trace_flags = 0;
+    unsampled.annotation = 0;
+    return SessionScope(unsampled);
+  }
 
-  // Ends the session once: later calls, and the destructor, do nothing.
-  // `message` describes a failure (the status description of a fail).
+  // Ends the current episode as `state` (its root span's session.end_state
+  // and status, as end() does) and starts the next one: a new root span in
+  // a new trace, linked to the previous root, with the same session id and
+  // attributes plus session.episode. Spans already open stay in their
+  // episode; activate() after the call makes the new one current. False
+  // (and nothing changes) when the session has ended.
+  bool new_episode(EndState state = EndState::success, std::string_view message = {}) noexcept {
+    if (!acquire()) return false;
+    const Context previous = root_.context();
+    end_root(state, message);
+    ++episode_;
+    start_episode(previous);
+    state_.store(idle, std::memory_order_release);
+    return true;
+  }
+
+  // Ends the session (its current episode) once: later calls, and the
+  // destructor, do nothing. `message` describes a failure (the status
+  // description of a fail).
   void end(EndState state, std::string_view message = {}) noexcept {
     if (!acquire()) return;
     finish(state, message);
@@ -176,10 +229,13 @@ class Session {
   }
 
   bool is_open() const noexcept { return state_.load(std::memory_order_acquire) != ended; }
-  // The session id: its trace id (invalid when tracing was off).
-  TraceId id() const noexcept { return root_.context().trace_id; }
-  // The root span's context, e.g. to inject into a request.
+  // The session id, the same for all episodes (invalid when tracing was off):
+  // not a trace id, each episode has its own trace.
+  TraceId id() const noexcept { return id_; }
+  // The current episode's root span context, e.g. to inject into a request.
   const Context& context() const noexcept { return root_.context(); }
+  // The current episode's number: 0 for the first, then 1, 2, ...
+  std::uint32_t episode() const noexcept { return episode_; }
 
  private:
   friend void detail::end_open_sessions() noexcept;
@@ -198,11 +254,37 @@ class Session {
     return true;
   }
 
-  // Called holding busy; leaves the session ended.
-  void finish(EndState state, std::string_view message) noexcept {
+  // A new trace for episode episode_, its root carrying the session's
+  // annotation (a note with the session id, for gen_ai.conversation.id on
+  // the GenAI spans under it), linked to the previous episode's root.
+  void start_episode(const Context& previous) noexcept {
+    Context origin;  // invalid: a new trace, but with the session's annotation
+    origin.annotation = detail::record_note(detail::NoteKind::session, id_, {});
+    root_ = AsyncSpan(detail::JoinedName("session", name_.view()).view(), SpanKind::internal, origin);
+    if (!root_.is_recording()) return;  // unsampled
+    char id[32];
+    id_.to_hex(id);
+    root_.set("session.id", std::string_view(id, sizeof id));
+    root_.set("gen_ai.conversation.id", std::string_view(id, sizeof id));
+    root_.set("session.name", name_.view());
+    root_.set("session.episode", static_cast<std::int64_t>(episode_));
+    if (!agent_name_.view().empty()) root_.set("gen_ai.agent.name", agent_name_.view());
+    if (!agent_id_.view().empty()) root_.set("gen_ai.agent.id", agent_id_.view());
+    std::string_view tags[16];
+    if (const std::size_t n = tags_.views(tags)) root_.set_array("session.tags", tags, n);
+    if (previous.valid()) root_.link(previous, {{"session.link", "previous_episode"}});
+  }
+
+  // The current episode's end: session.end_state and the status.
+  void end_root(EndState state, std::string_view message) noexcept {
     root_.set("session.end_state", end_state_name(state));
     if (state == EndState::fail) root_.set_status(StatusCode::error, message.empty() ? "session failed" : message);
     root_.end();
+  }
+
+  // Called holding busy; leaves the session ended.
+  void finish(EndState state, std::string_view message) noexcept {
+    end_root(state, message);
     state_.store(ended, std::memory_order_release);
   }
 
@@ -227,6 +309,12 @@ class Session {
   void take(Session& other) noexcept {
     detail::sessions().lock();
     root_ = static_cast<AsyncSpan&&>(other.root_);
+    id_ = other.id_;
+    episode_ = other.episode_;
+    name_ = other.name_;
+    agent_name_ = other.agent_name_;
+    agent_id_ = other.agent_id_;
+    tags_ = other.tags_;
     state_.store(other.state_.exchange(ended, std::memory_order_acq_rel), std::memory_order_relaxed);
     if (other.linked_) {
       other.unlink();
@@ -236,6 +324,12 @@ class Session {
   }
 
   AsyncSpan root_;
+  TraceId id_;
+  std::uint32_t episode_ = 0;
+  detail::JoinedName<64> name_;
+  detail::JoinedName<64> agent_name_;
+  detail::JoinedName<64> agent_id_;
+  detail::InlineStrings tags_;
   std::atomic<std::uint8_t> state_{ended};
   bool linked_ = false;
   Session* prev_ = nullptr;

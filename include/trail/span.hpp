@@ -137,29 +137,38 @@ void write_attribute(std::uint64_t span_id, std::uint16_t slot, const char* key,
 }
 
 // A string array: a header record with the element count, then one string
-// record per element, reserved and published together.
-inline void write_string_array(std::uint64_t span_id, std::uint16_t slot, const char* key,
-                               const std::string_view* items, std::size_t count) noexcept {
+// record per element, reserved and published together. `item(i)` gives
+// element i as a std::string_view.
+template <class Item>
+bool write_string_array_of(std::uint64_t span_id, std::uint16_t slot, const char* key, std::size_t count,
+                           const Item& item) noexcept {
   Ring* ring = thread_ring();
-  if (ring == nullptr) return;
+  if (ring == nullptr) return false;
   constexpr std::uint32_t inline_bytes = 64 - attribute_text_offset;
   std::uint64_t total = 1;
-  for (std::size_t i = 0; i < count; ++i) total += 1 + continuation_count(kept_length(*ring, items[i]), inline_bytes);
+  for (std::size_t i = 0; i < count; ++i) total += 1 + continuation_count(kept_length(*ring, item(i)), inline_bytes);
   std::uint64_t pos;
-  if (!reserve_lines(*ring, total, pos)) return;
+  if (!reserve_lines(*ring, total, pos)) return false;
   Record& head = ring->slot(pos);
   head = attribute_head(span_id, slot, key, ValueType::string_array);
   head.attr.i = static_cast<std::int64_t>(count);
   std::uint64_t at = pos + 1;
   for (std::size_t i = 0; i < count; ++i) {
-    const std::uint32_t size = kept_length(*ring, items[i]);
+    const std::string_view text = item(i);
+    const std::uint32_t size = kept_length(*ring, text);
     Record& r = ring->slot(at);
     r = attribute_head(span_id, slot, nullptr, ValueType::string);
     r.size = size;
-    place_text(*ring, at, attribute_text_offset, items[i].data(), size);
+    place_text(*ring, at, attribute_text_offset, text.data(), size);
     at += 1 + continuation_count(size, inline_bytes);
   }
   ring->commit(at);
+  return true;
+}
+
+inline void write_string_array(std::uint64_t span_id, std::uint16_t slot, const char* key,
+                               const std::string_view* items, std::size_t count) noexcept {
+  write_string_array_of(span_id, slot, key, count, [items](std::size_t i) { return items[i]; });
 }
 
 // A link to `other` as link number `slot` of span `span_id`.

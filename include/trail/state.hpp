@@ -70,7 +70,6 @@ struct ThreadState {
   Ring* ring;        // nullptr until the thread's first span, and after it exits
   bool exited;       // thread-local destructors ran (or this copy cannot share): record nothing more
   Context current;   // the active context on this thread
-  TraceId session;   // the session activated on this thread, for GenAI spans
   IdGenerator ids;
 };
 
@@ -80,6 +79,8 @@ struct HotSettings {
   std::atomic<int> enabled{-1};
   // OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT, applied as strings are copied.
   std::atomic<std::uint32_t> value_length_limit{UINT32_MAX};
+  // OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: GenAI message content is recorded.
+  std::atomic<bool> capture_content{false};
   SamplerState sampler;
   HotSettings* next = nullptr;  // the process's list of mirrors
 };
@@ -216,6 +217,7 @@ inline bool sdk_disabled_by_env() noexcept {
 // Copies the process-wide settings into a mirror; under the process lock.
 inline void copy_settings(const HotSettings& from, HotSettings& to) noexcept {
   to.value_length_limit.store(from.value_length_limit.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  to.capture_content.store(from.capture_content.load(std::memory_order_relaxed), std::memory_order_relaxed);
   to.sampler.threshold.store(from.sampler.threshold.load(std::memory_order_relaxed), std::memory_order_relaxed);
   to.sampler.kind.store(from.sampler.kind.load(std::memory_order_relaxed), std::memory_order_relaxed);
   to.enabled.store(from.enabled.load(std::memory_order_relaxed), std::memory_order_relaxed);
@@ -382,6 +384,17 @@ inline bool prepare_thread() noexcept { return detail::thread_init(/*touch_pages
 // UTF-8 boundary) as they are recorded.
 inline void set_attribute_value_length_limit(std::uint32_t bytes) noexcept {
   detail::update_settings([bytes](detail::HotSettings& s) { s.value_length_limit.store(bytes, std::memory_order_relaxed); });
+}
+
+// OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: whether the GenAI
+// types record message content (system instructions, input and output
+// messages, tool arguments and results). Off by default: content may hold
+// personal data. trail::init() sets it from Settings.
+inline void set_capture_message_content(bool on) noexcept {
+  detail::update_settings([on](detail::HotSettings& s) { s.capture_content.store(on, std::memory_order_relaxed); });
+}
+inline bool capture_message_content() noexcept {
+  return detail::enabled() && detail::g_settings.capture_content.load(std::memory_order_relaxed);
 }
 
 // The context spans opened now on this thread would be children of.

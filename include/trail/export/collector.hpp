@@ -21,6 +21,7 @@
 #include "../record.hpp"
 #include "../ring.hpp"
 #include "../state.hpp"
+#include "genai_content.hpp"
 #include "settings.hpp"
 #include "span_data.hpp"
 
@@ -141,7 +142,8 @@ class Collector {
  public:
   using Counts = RingCounts;
 
-  explicit Collector(SpanLimits limits = {}, CodeOptions code = {}) : limits_(limits), code_(std::move(code)) {}
+  explicit Collector(SpanLimits limits = {}, CodeOptions code = {}, GenAiOptions genai = {})
+      : limits_(limits), code_(std::move(code)), genai_(std::move(genai)) {}
   Collector(const Collector&) = delete;
   Collector& operator=(const Collector&) = delete;
 
@@ -455,7 +457,8 @@ class Collector {
         pending_.erase(it);
       }
     }
-    if (r.size != 0) annotate(s, r.size);
+    if (r.size != 0) annotate(s, r.size, (r.slot & span_genai) != 0);
+    if (r.slot & span_genai) rewrite_genai_span(s, genai_);
     if (s.name.empty()) s.name = "unnamed";
     s.attributes.reserve(s.attributes.size() + 4);  // one allocation for the 4 added below
     if (meta != nullptr && meta->function != nullptr && code_.mode != CodeAttributes::off) {
@@ -477,12 +480,11 @@ class Collector {
   // extracted with, or its session (gen_ai.conversation.id on GenAI spans,
   // however the session's context became current). An annotation whose
   // note was never read (dropped with a full ring) adds nothing.
-  void annotate(SpanData& s, std::uint32_t id) {
+  void annotate(SpanData& s, std::uint32_t id, bool genai) {
     const Note* n = note(id);
     if (n == nullptr) return;
     if (!n->trace_state.empty()) s.trace_state = n->trace_state;
-    if (n->session.valid() && find_attribute(s.attributes, "gen_ai.operation.name") != nullptr &&
-        find_attribute(s.attributes, "gen_ai.conversation.id") == nullptr) {
+    if (genai && n->session.valid() && find_attribute(s.attributes, "gen_ai.conversation.id") == nullptr) {
       char hex[32];
       n->session.to_hex(hex);
       add_attribute(s.attributes, s.dropped_attributes_count, {"gen_ai.conversation.id", std::string(hex, sizeof hex)},
@@ -540,6 +542,7 @@ class Collector {
 
   SpanLimits limits_;
   CodeOptions code_;
+  GenAiOptions genai_;
   TickConverter clock_;
   std::uint64_t pass_ = 0;
   std::unordered_map<std::uint64_t, Pending> pending_;

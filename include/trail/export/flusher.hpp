@@ -63,6 +63,7 @@ struct FlusherOptions {
   std::chrono::milliseconds metric_export_timeout{30000};
   SpanLimits limits;
   CodeOptions code;
+  GenAiOptions genai;
 };
 
 class Flusher {
@@ -74,7 +75,7 @@ class Flusher {
         scope_(std::move(scope)),
         span_exporters_(std::move(span_exporters)),
         metric_exporters_(std::move(metric_exporters)),
-        collector_(options.limits, options.code),
+        collector_(options.limits, options.code, options.genai),
         hard_deadline_(Clock::time_point::max().time_since_epoch().count()) {
     {
       // The ring counters are process-wide; stats are since init.

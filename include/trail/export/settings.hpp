@@ -131,6 +131,16 @@ struct Settings {
   // code.* attributes (TRAIL_CODE_ATTRIBUTES, TRAIL_SOURCE_ROOT).
   CodeAttributes code_attributes = CodeAttributes::basename;
   std::string source_root;
+
+  // GenAI (genai.hpp). Message content is recorded only when asked:
+  // OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true (or span_only /
+  // span_and_event); each captured text is cut at genai_content_max_length
+  // bytes (TRAIL_GENAI_CONTENT_MAX_LENGTH). OTEL_SEMCONV_STABILITY_OPT_IN
+  // with gen_ai/dup also writes the older gen_ai.system next to
+  // gen_ai.provider.name.
+  bool genai_capture_content = false;
+  std::uint32_t genai_content_max_length = 16384;
+  bool genai_emit_old_names = false;
 };
 
 namespace detail {
@@ -568,6 +578,30 @@ inline void read_exporters(EnvReader& env, const char* name, std::vector<Exporte
   out = std::move(list);  // empty after "none": no exporter
 }
 
+inline void read_genai(EnvReader& env, Settings& s) {
+  if (const auto v = env.get("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT")) {
+    // true / false, and the values of the newer form (spans are what trail writes).
+    constexpr std::pair<std::string_view, bool> known[] = {{"true", true},         {"false", false},
+                                                           {"span_only", true},    {"span_and_event", true},
+                                                           {"event_only", false},  {"no_content", false}};
+    if (!find_named(known, *v, s.genai_capture_content))
+      env.invalid("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", *v,
+                  "true, false, span_only, span_and_event, event_only or no_content", "using the default: false");
+  }
+  read_int(env, "TRAIL_GENAI_CONTENT_MAX_LENGTH", s.genai_content_max_length, IntKind::count);
+  // A comma-separated list; trail knows gen_ai/dup (the older names too) and
+  // gen_ai_latest_experimental (what trail writes anyway).
+  if (const auto v = env.get("OTEL_SEMCONV_STABILITY_OPT_IN")) {
+    std::string_view list = *v;
+    while (!list.empty()) {
+      const std::size_t comma = list.find(',');
+      if (ascii_iequals(trim_ows(list.substr(0, comma)), "gen_ai/dup")) s.genai_emit_old_names = true;
+      if (comma == std::string_view::npos) break;
+      list.remove_prefix(comma + 1);
+    }
+  }
+}
+
 inline void read_code_attributes(EnvReader& env, Settings& s) {
   static constexpr std::pair<std::string_view, CodeAttributes> known[] = {
       {"full", CodeAttributes::full},
@@ -663,6 +697,7 @@ inline void read_all(EnvReader& env, Settings& s) {
   read_string(env, "TRAIL_TRACES_FILE", s.traces_file);
   read_string(env, "TRAIL_METRICS_FILE", s.metrics_file);
   read_code_attributes(env, s);
+  read_genai(env, s);
   read_string(env, "TRAIL_HTML_FILE", s.html_file);
   read_string(env, "TRAIL_PERFETTO_FILE", s.perfetto_file);
 
