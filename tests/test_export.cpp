@@ -30,6 +30,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/environment.hpp"
 #include "support/failing_transport.hpp"
 #include "support/http_test_server.hpp"
 #include "support/sanitizers.hpp"
@@ -579,9 +580,9 @@ TEST_CASE("the console exporter renders a trace as an indented tree") {
 TEST_CASE("OTEL_TRACES_EXPORTER=none exports nothing") {
   HttpTestServer server;
   REQUIRE(server.ok());
-  ::setenv("OTEL_TRACES_EXPORTER", "none", 1);
+  trail::test::set_env("OTEL_TRACES_EXPORTER", "none");
   trail::Config config;  // reads the environment
-  ::unsetenv("OTEL_TRACES_EXPORTER");
+  trail::test::unset_env("OTEL_TRACES_EXPORTER");
   CHECK(config.settings.traces_exporters.empty());
   config.settings.metrics_exporters = {};
   config.settings.traces_endpoint = server.url("/v1/traces");

@@ -1,10 +1,12 @@
-// fork(): the child of a process that records starts clean, and a session
-// left open at exit() is still exported. POSIX only: not built on Windows
+// fork(): the child of a process that records starts clean (and draws ids of
+// its own), a session left open at exit() is still exported, a program that
+// never called init() gets one hint at exit. POSIX only: not built on Windows
 // (tests/CMakeLists.txt says so when it skips it).
 #include <doctest/doctest.h>
 
 #include <trail/runtime.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -19,6 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/emulator.hpp"
 #include "support/sanitizers.hpp"
 
 using namespace std::chrono_literals;
@@ -35,9 +38,9 @@ struct Running {
 };
 
 // qemu-user itself aborts in a child forked by a multi-threaded program
-// (qemu_plugin_vcpu_init_hook assertion): CTest sets this under an emulator.
+// (qemu_plugin_vcpu_init_hook assertion).
 bool skipped_under_emulator() {
-  if (std::getenv("TRAIL_TEST_UNDER_EMULATOR") == nullptr) return false;
+  if (!trail::test::under_emulator()) return false;
   MESSAGE("skipped under an emulator (qemu-user cannot fork a multi-threaded program)");
   return true;
 }
@@ -143,4 +146,60 @@ TEST_CASE("a session still open when the process exits is ended as indeterminate
   for (const auto& a : root["attributes"])
     if (a["key"] == "session.end_state") indeterminate = a["value"]["stringValue"] == "indeterminate";
   CHECK(indeterminate);
+}
+
+TEST_CASE("a program that records but never calls init gets one hint at exit") {
+  if (skipped_under_emulator()) return;
+  int pipe_fds[2];
+  REQUIRE(::pipe(pipe_fds) == 0);
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::dup2(pipe_fds[1], 2);
+    trail::set_enabled(true);
+    trail::detail::process().init_called.store(false);  // as in a program that never called it
+    record_spans(3, "work");
+    std::exit(0);  // runs the atexit hint
+  }
+  ::close(pipe_fds[1]);
+  std::string err;
+  char buf[512];
+  for (ssize_t n; (n = ::read(pipe_fds[0], buf, sizeof buf)) > 0;) err.append(buf, static_cast<std::size_t>(n));
+  ::close(pipe_fds[0]);
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  CHECK(WIFEXITED(status));
+  CHECK(err.find("trail::init() was never called") != std::string::npos);
+  CHECK(std::count(err.begin(), err.end(), '\n') == 1);
+}
+
+TEST_CASE("after fork() the child draws ids of its own, not the parent's") {
+  if (skipped_under_emulator()) return;
+  auto memory = std::make_shared<trail::InMemoryExporter>();
+  trail::Config config;
+  config.settings.traces_exporters = {};
+  config.settings.metrics_exporters = {};
+  config.exporters.push_back(memory);
+  REQUIRE(trail::init(config));  // installs the fork handler
+  record_spans(1, "work");       // seeds this thread's generator
+  int pipe_fds[2];
+  REQUIRE(::pipe(pipe_fds) == 0);
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    const trail::TraceId id = trail::detail::this_thread().ids.trace_id();
+    const bool written = ::write(pipe_fds[1], &id, sizeof id) == static_cast<ssize_t>(sizeof id);
+    ::_exit(written ? 0 : 1);
+  }
+  const trail::TraceId parent_id = trail::detail::this_thread().ids.trace_id();
+  trail::TraceId child_id;
+  CHECK(::read(pipe_fds[0], &child_id, sizeof child_id) == static_cast<ssize_t>(sizeof child_id));
+  ::close(pipe_fds[0]);
+  ::close(pipe_fds[1]);
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  CHECK(WIFEXITED(status));
+  CHECK(child_id.valid());
+  CHECK(child_id != parent_id);
+  trail::shutdown();
 }

@@ -20,6 +20,7 @@ using trail::test::HttpTestServer;
 using trail::test::Reply;
 using trail::test::Request;
 using namespace std::chrono_literals;
+namespace net = trail::test::net;
 
 namespace {
 
@@ -43,14 +44,14 @@ bool contains(const std::string& haystack, std::string_view needle) {
 
 // A port with nothing listening on it (bound, then released).
 std::uint16_t unused_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  const net::socket_t fd = net::open_tcp(AF_INET);
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t len = sizeof a;
   ::bind(fd, reinterpret_cast<sockaddr*>(&a), len);
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
+  net::close(fd);
   return ntohs(a.sin_port);
 }
 
@@ -367,7 +368,7 @@ TEST_CASE("post: deadlines are honoured") {
   SUBCASE("connect does not complete") {
     // A listener that never accepts and whose queue is full drops new SYNs, so
     // a connect hangs. If the kernel does not behave that way, skip.
-    const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+    const net::socket_t listener = net::open_tcp(AF_INET);
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -375,15 +376,15 @@ TEST_CASE("post: deadlines are honoured") {
     REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&a), len) == 0);
     REQUIRE(::listen(listener, 0) == 0);
     REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&a), &len) == 0);
-    std::vector<int> fillers;
+    std::vector<net::socket_t> fillers;
     bool hanging = false;
     for (int i = 0; i < 32 && !hanging; ++i) {
-      const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-      ::fcntl(fd, F_SETFL, O_NONBLOCK);
+      const net::socket_t fd = net::open_tcp(AF_INET);
+      net::set_nonblocking(fd);
       ::connect(fd, reinterpret_cast<sockaddr*>(&a), len);
       fillers.push_back(fd);
       pollfd p{fd, POLLOUT, 0};
-      hanging = ::poll(&p, 1, 100) == 0;
+      hanging = net::poll(&p, 1, 100) == 0;
     }
     if (hanging) {
       HttpClient client;
@@ -397,8 +398,8 @@ TEST_CASE("post: deadlines are honoured") {
     } else {
       MESSAGE("skipped: could not make a connect hang on this kernel");
     }
-    for (int fd : fillers) ::close(fd);
-    ::close(listener);
+    for (net::socket_t fd : fillers) net::close(fd);
+    net::close(listener);
   }
 }
 
@@ -559,7 +560,7 @@ TEST_CASE("post: interim 1xx responses are skipped; other framings") {
 }
 
 TEST_CASE("post: a peer that closes while we send raises no SIGPIPE") {
-  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  const net::socket_t listener = net::open_tcp(AF_INET);
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -569,18 +570,18 @@ TEST_CASE("post: a peer that closes while we send raises no SIGPIPE") {
   REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&a), &len) == 0);
   std::thread closer([listener] {  // accept, then close with the request unread (sends RST)
     pollfd p{listener, POLLIN, 0};
-    if (::poll(&p, 1, 5000) <= 0) return;
-    const int fd = ::accept(listener, nullptr, nullptr);
+    if (net::poll(&p, 1, 5000) <= 0) return;
+    const net::socket_t fd = ::accept(listener, nullptr, nullptr);
     pollfd q{fd, POLLIN, 0};
-    ::poll(&q, 1, 5000);
-    ::close(fd);
+    net::poll(&q, 1, 5000);
+    net::close(fd);
   });
   HttpClient client;
   const std::string body(16 * 1024 * 1024, 'x');
   const HttpResponse r = client.post(url_of("http://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/"), {},
                                      "application/json", body, Clock::now() + 10s);
   closer.join();
-  ::close(listener);
+  net::close(listener);
   CHECK_FALSE(r.transport_ok);
   CHECK_MESSAGE((contains(r.error, "closed by the server") || contains(r.error, "reset by the server")), r.error);
 }

@@ -1,7 +1,7 @@
 // The edges of a program's life: init / shutdown cycles, a flusher stuck in
 // an exporter, spans recorded before init or left at shutdown, sustained
-// load, fork(), a forgotten init. Every test checks the Stats identity:
-// recorded == exported + dropped (by reason) + pending.
+// load (fork() and a forgotten init: test_fork.cpp). Every test checks the
+// Stats identity: recorded == exported + dropped (by reason) + pending.
 #include <doctest/doctest.h>
 
 #include <trail/runtime.hpp>
@@ -16,9 +16,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "support/sanitizers.hpp"
 #include "support/stderr_capture.hpp"
@@ -101,30 +98,6 @@ class CountingExporter : public trail::Exporter {
 };
 
 }  // namespace
-
-TEST_CASE("a program that records but never calls init gets one hint at exit") {
-  int pipe_fds[2];
-  REQUIRE(::pipe(pipe_fds) == 0);
-  const pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    ::dup2(pipe_fds[1], 2);
-    trail::set_enabled(true);
-    trail::detail::process().init_called.store(false);  // as in a program that never called it
-    record_spans(3);
-    std::exit(0);  // runs the atexit hint
-  }
-  ::close(pipe_fds[1]);
-  std::string err;
-  char buf[512];
-  for (ssize_t n; (n = ::read(pipe_fds[0], buf, sizeof buf)) > 0;) err.append(buf, static_cast<std::size_t>(n));
-  ::close(pipe_fds[0]);
-  int status = 0;
-  REQUIRE(::waitpid(pid, &status, 0) == pid);
-  CHECK(WIFEXITED(status));
-  CHECK(err.find("trail::init() was never called") != std::string::npos);
-  CHECK(std::count(err.begin(), err.end(), '\n') == 1);
-}
 
 TEST_CASE("shutdown that gives up on a stuck flusher fences it off: a new init owns the rings alone") {
   auto stuck = std::make_shared<BlockingExporter>();
@@ -269,32 +242,6 @@ TEST_CASE("under sustained load metrics are exported, flush returns and shutdown
   const trail::Stats s = trail::stats();
   CHECK(s.spans_pending == 0);
   check_identity(s);
-}
-
-TEST_CASE("after fork() the child draws ids of its own, not the parent's") {
-  auto memory = std::make_shared<trail::InMemoryExporter>();
-  REQUIRE(trail::init(memory_config(memory)));  // installs the fork handler
-  record_spans(1);                              // seeds this thread's generator
-  int pipe_fds[2];
-  REQUIRE(::pipe(pipe_fds) == 0);
-  const pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    const trail::TraceId id = trail::detail::this_thread().ids.trace_id();
-    const bool written = ::write(pipe_fds[1], &id, sizeof id) == static_cast<ssize_t>(sizeof id);
-    ::_exit(written ? 0 : 1);
-  }
-  const trail::TraceId parent_id = trail::detail::this_thread().ids.trace_id();
-  trail::TraceId child_id;
-  CHECK(::read(pipe_fds[0], &child_id, sizeof child_id) == static_cast<ssize_t>(sizeof child_id));
-  ::close(pipe_fds[0]);
-  ::close(pipe_fds[1]);
-  int status = 0;
-  REQUIRE(::waitpid(pid, &status, 0) == pid);
-  CHECK(WIFEXITED(status));
-  CHECK(child_id.valid());
-  CHECK(child_id != parent_id);
-  trail::shutdown();
 }
 
 TEST_CASE("a Config with a huge queue or a zero metric interval is clamped: init never aborts, the flusher never spins") {

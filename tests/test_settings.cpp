@@ -6,6 +6,8 @@
 #include <trail/export/settings.hpp>
 #include <trail/version.hpp>
 
+#include "support/environment.hpp"
+
 #include <cstdlib>
 #include <map>
 #include <stdexcept>
@@ -573,10 +575,10 @@ TEST_CASE("the real process environment is read by the convenience overload") {
   // A variable nothing else reads; its previous state is restored.
   const char* before = std::getenv("TRAIL_RING_CAPACITY");
   const std::string saved = before ? before : "";
-  REQUIRE(::setenv("TRAIL_RING_CAPACITY", "256", 1) == 0);
+  trail::test::set_env("TRAIL_RING_CAPACITY", "256");
   const Settings s = trail::detail::settings_from_env();
-  if (before) ::setenv("TRAIL_RING_CAPACITY", saved.c_str(), 1);
-  else ::unsetenv("TRAIL_RING_CAPACITY");
+  if (before) trail::test::set_env("TRAIL_RING_CAPACITY", saved.c_str());
+  else trail::test::unset_env("TRAIL_RING_CAPACITY");
   CHECK(s.ring_capacity == 256);
 }
 

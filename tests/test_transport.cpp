@@ -16,15 +16,11 @@
 #include <thread>
 #include <vector>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
 #include "support/failing_transport.hpp"
+#include "support/sockets.hpp"
 #include "support/stderr_capture.hpp"
 
 using namespace std::chrono_literals;
@@ -91,11 +87,13 @@ trail::TransportFactory memory_factory(const std::shared_ptr<Wire>& wire) {
 }
 
 // A loopback listener on an ephemeral port.
+namespace net = trail::test::net;
+
 struct Listener {
-  int fd = -1;
+  net::socket_t fd = net::no_socket;
   std::uint16_t port = 0;
   Listener() {
-    fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    fd = net::open_tcp(AF_INET);
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -105,10 +103,10 @@ struct Listener {
     REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
     port = ntohs(a.sin_port);
   }
-  ~Listener() { ::close(fd); }
-  int accept_one() {
+  ~Listener() { net::close(fd); }
+  net::socket_t accept_one() {
     pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 5000) <= 0) return -1;
+    if (net::poll(&p, 1, 5000) <= 0) return net::no_socket;
     return ::accept(fd, nullptr, nullptr);
   }
 };
@@ -259,28 +257,37 @@ TEST_CASE("TcpTransport: an orderly close is eof, an abortive one is reset") {
   std::size_t got = 0;
 
   REQUIRE(transport.connect("127.0.0.1", listener.port, Clock::now() + 5s, error) == trail::TransportStatus::ok);
-  int peer = listener.accept_one();
-  REQUIRE(peer >= 0);
+  net::socket_t peer = listener.accept_one();
+  REQUIRE(peer != net::no_socket);
   CHECK(transport.idle_usable());
-  ::close(peer);
+  net::close(peer);
   CHECK(transport.read(buf, sizeof buf, got, Clock::now() + 5s, error) == trail::TransportStatus::eof);
   CHECK_FALSE(transport.idle_usable());
 
   REQUIRE(transport.connect("127.0.0.1", listener.port, Clock::now() + 5s, error) == trail::TransportStatus::ok);
   peer = listener.accept_one();
-  REQUIRE(peer >= 0);
+  REQUIRE(peer != net::no_socket);
   const linger abort_on_close{1, 0};  // close() sends RST
-  ::setsockopt(peer, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
-  ::close(peer);
-  CHECK(transport.read(buf, sizeof buf, got, Clock::now() + 5s, error) == trail::TransportStatus::reset);
+  ::setsockopt(peer, SOL_SOCKET, SO_LINGER, reinterpret_cast<const char*>(&abort_on_close), sizeof abort_on_close);
+  net::close(peer);
+  if (net::under_wine()) {
+    // wine's recv() reports a reset connection as an orderly close; its
+    // send() says WSAECONNRESET.
+    MESSAGE("under wine: the reset is seen by write(), read() sees eof");
+    CHECK(transport.read(buf, sizeof buf, got, Clock::now() + 5s, error) == trail::TransportStatus::eof);
+    const trail::ConstBuffer more{"x", 1};
+    CHECK(transport.write(&more, 1, Clock::now() + 5s, error) == trail::TransportStatus::reset);
+  } else {
+    CHECK(transport.read(buf, sizeof buf, got, Clock::now() + 5s, error) == trail::TransportStatus::reset);
+  }
 
   REQUIRE(transport.connect("127.0.0.1", listener.port, Clock::now() + 5s, error) == trail::TransportStatus::ok);
   peer = listener.accept_one();
-  REQUIRE(peer >= 0);
+  REQUIRE(peer != net::no_socket);
   const auto start = Clock::now();
   CHECK(transport.read(buf, sizeof buf, got, start + 100ms, error) == trail::TransportStatus::timeout);
   CHECK(Clock::now() - start >= 100ms);
-  ::close(peer);
+  net::close(peer);
   transport.close();
   transport.close();  // idempotent
 }
@@ -290,8 +297,8 @@ TEST_CASE("TcpTransport: many buffers arrive whole and in order") {
   trail::detail::TcpTransport transport;
   std::string error;
   REQUIRE(transport.connect("127.0.0.1", listener.port, Clock::now() + 5s, error) == trail::TransportStatus::ok);
-  const int peer = listener.accept_one();
-  REQUIRE(peer >= 0);
+  const net::socket_t peer = listener.accept_one();
+  REQUIRE(peer != net::no_socket);
   std::vector<std::string> parts;
   std::vector<trail::ConstBuffer> buffers;
   std::string expected;
@@ -312,7 +319,7 @@ TEST_CASE("TcpTransport: many buffers arrive whole and in order") {
   CHECK(transport.write(buffers.data(), buffers.size(), Clock::now() + 10s, error) == trail::TransportStatus::ok);
   reader.join();
   CHECK(received == expected);
-  ::close(peer);
+  net::close(peer);
 }
 
 TEST_CASE("TcpTransport: nothing listening is TransportStatus::refused") {

@@ -6,8 +6,6 @@
 //
 // mismatch: plugin b was built with another ABI version; it must say so and
 // record nothing, and everything else must still work.
-#include <dlfcn.h>
-
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -16,6 +14,8 @@
 #include <vector>
 
 #include <trail/runtime.hpp>
+
+#include "../support/dynamic_library.hpp"
 
 namespace {
 
@@ -37,15 +37,16 @@ void expect(bool ok, const std::string& what) {
   ++failures;
 }
 
-bool open_plugin(const char* path, int mode, Plugin& out) {
-  void* handle = dlopen(path, RTLD_NOW | mode);
+bool open_plugin(const char* path, bool global, Plugin& out) {
+  std::string error;
+  void* handle = trail::test::open_library(path, global, error);
   if (handle == nullptr) {
-    std::fprintf(stderr, "dlopen %s: %s\n", path, dlerror());
+    std::fprintf(stderr, "cannot load %s: %s\n", path, error.c_str());
     return false;
   }
-  out.load = reinterpret_cast<LoadFn>(dlsym(handle, "plugin_load"));
-  out.init = reinterpret_cast<InitFn>(dlsym(handle, "plugin_init"));
-  out.run = reinterpret_cast<RunFn>(dlsym(handle, "plugin_run"));
+  out.load = trail::test::library_function<LoadFn>(handle, "plugin_load");
+  out.init = trail::test::library_function<InitFn>(handle, "plugin_init");
+  out.run = trail::test::library_function<RunFn>(handle, "plugin_run");
   return out.load != nullptr && out.init != nullptr && out.run != nullptr;
 }
 
@@ -72,7 +73,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: host <plugin-a> <plugin-b> <local|global> <init|noinit> <host-first|plugin-first>\n");
     return 2;
   }
-  const int mode = std::strcmp(argv[3], "global") == 0 ? RTLD_GLOBAL : RTLD_LOCAL;
+  const bool global = std::strcmp(argv[3], "global") == 0;
   const bool plugins_init = std::strcmp(argv[4], "init") == 0;
   const bool mismatch = std::strcmp(argv[5], "mismatch") == 0;
   const bool host_first = mismatch || std::strcmp(argv[5], "host-first") == 0;
@@ -83,7 +84,7 @@ int main(int argc, char** argv) {
     TRAIL_SPAN("host.early");
   }
   Plugin a;
-  if (!open_plugin(argv[1], mode, a) || !open_plugin(argv[2], mode, plugin_b)) return 2;
+  if (!open_plugin(argv[1], global, a) || !open_plugin(argv[2], global, plugin_b)) return 2;
   a.load("a");
   plugin_b.load("b");
   if (!host_first) expect(start(exporter), "host init after the plugins recorded");

@@ -6,7 +6,9 @@
 
 #include <trail/runtime.hpp>
 
-#define PLUGIN_API extern "C" __attribute__((visibility("default")))
+#include "../support/dynamic_library.hpp"
+
+#define PLUGIN_API TRAIL_TEST_EXPORT
 
 namespace {
 std::string g_name = "plugin";

@@ -38,8 +38,17 @@ void* counted_alloc(std::size_t size, std::size_t align = 0) noexcept {
   trail::test::g_allocations.fetch_add(1, std::memory_order_relaxed);
   if (size == 0) size = 1;
   if (align <= alignof(std::max_align_t)) return std::malloc(size);
-  void* p = nullptr;
-  return posix_memalign(&p, align, size) == 0 ? p : nullptr;
+  // Over-aligned, portably (no posix_memalign on Windows): the block from
+  // malloc is stored just before the aligned address.
+  void* block = std::malloc(size + align + sizeof(void*));
+  if (block == nullptr) return nullptr;
+  const auto at = (reinterpret_cast<std::uintptr_t>(block) + sizeof(void*) + align - 1) & ~(align - 1);
+  reinterpret_cast<void**>(at)[-1] = block;
+  return reinterpret_cast<void*>(at);
+}
+
+void counted_aligned_free(void* p) noexcept {
+  if (p != nullptr) std::free(static_cast<void**>(p)[-1]);
 }
 
 void* counted_alloc_or_throw(std::size_t size, std::size_t align = 0) {
@@ -70,12 +79,12 @@ void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
 void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { counted_aligned_free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { counted_aligned_free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { counted_aligned_free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { counted_aligned_free(p); }
+void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { counted_aligned_free(p); }
+void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { counted_aligned_free(p); }
 
 
 #endif

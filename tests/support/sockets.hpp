@@ -42,6 +42,11 @@ inline int last_error() { return ::WSAGetLastError(); }
 inline bool would_block(int err) { return err == WSAEWOULDBLOCK; }
 inline bool interrupted(int err) { return err == WSAEINTR; }
 inline std::string error_text(int err) { return "Winsock error " + std::to_string(err); }
+// wine's ntdll exports wine_get_version; Windows' does not.
+inline bool under_wine() {
+  const HMODULE ntdll = ::GetModuleHandleA("ntdll.dll");
+  return ntdll != nullptr && ::GetProcAddress(ntdll, "wine_get_version") != nullptr;
+}
 #else
 using socket_t = int;
 constexpr socket_t no_socket = -1;
@@ -66,6 +71,7 @@ inline int last_error() { return errno; }
 inline bool would_block(int err) { return err == EAGAIN || err == EWOULDBLOCK; }
 inline bool interrupted(int err) { return err == EINTR; }
 inline std::string error_text(int err) { return std::strerror(err); }
+inline bool under_wine() { return false; }
 #endif
 
 inline socket_t open_tcp(int family) { return started() ? ::socket(family, SOCK_STREAM, 0) : no_socket; }

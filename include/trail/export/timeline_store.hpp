@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "../platform/file.hpp"
 #include "exporter.hpp"
 #include "metrics_data.hpp"
 #include "span_data.hpp"
@@ -254,8 +255,8 @@ inline std::string write_file_atomically(const std::string& path, const std::str
     std::remove(temp.c_str());
     return "cannot write \"" + temp + "\": " + std::strerror(written ? errno : saved);
   }
-  if (std::rename(temp.c_str(), path.c_str()) != 0) {
-    const std::string reason = std::strerror(errno);
+  const std::string reason = platform::replace_file(temp.c_str(), path.c_str());
+  if (!reason.empty()) {
     std::remove(temp.c_str());
     return "cannot rename \"" + temp + "\" to \"" + path + "\": " + reason;
   }
