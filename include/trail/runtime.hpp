@@ -1,5 +1,5 @@
 // Starting and stopping the export side: include this where the program
-// starts (it brings fmt, nlohmann_json and sockets; trail.hpp does not).
+// starts (it brings fmt, zlib, OpenSSL and sockets; trail.hpp does not).
 //
 //   int main() {
 //     trail::init();          // exporters, endpoint, limits from OTEL_* variables
@@ -10,31 +10,35 @@
 // After fork(), the child records nothing until it calls trail::init()
 // itself: the parent's flusher thread does not exist there, and what the
 // parent had recorded but not yet exported stays the parent's to export.
+//
+// Header-only by default: the TU that includes this compiles the whole export
+// side (several seconds at -O2). To compile it once instead, define
+// TRAIL_RUNTIME_EXTERN in every TU that includes this header (then it only
+// declares init, shutdown, flush and stats), and TRAIL_RUNTIME_IMPLEMENTATION
+// in exactly one .cpp of the program, which then holds their definitions:
+//
+//   // trail_runtime.cpp (rarely recompiled)
+//   #define TRAIL_RUNTIME_IMPLEMENTATION
+//   #include <trail/runtime.hpp>
+//
+// All TUs of one program (or shared library) must use the same mode.
 #pragma once
 
-#include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <cstdio>
-#include <cstdlib>
 #include <memory>
-#include <mutex>
-#include <string>
 #include <vector>
 
 #include "trail.hpp"
-#include "export/collector.hpp"
-#include "export/metrics_collect.hpp"
-#include "export/console_exporter.hpp"
 #include "export/exporter.hpp"
-#include "export/file_exporter.hpp"
-#include "export/flusher.hpp"
-#include "export/html_exporter.hpp"
-#include "export/perfetto_exporter.hpp"
-#include "export/memory_exporter.hpp"
-#include "export/otlp_http_exporter.hpp"
 #include "export/settings.hpp"
-#include "platform/process.hpp"
+#include "export/stats.hpp"
+#include "export/transport.hpp"
+
+#if defined(TRAIL_RUNTIME_IMPLEMENTATION) || defined(TRAIL_RUNTIME_EXTERN)
+#define TRAIL_RUNTIME_LINKAGE
+#else
+#define TRAIL_RUNTIME_LINKAGE inline
+#endif
 
 namespace trail {
 
@@ -60,6 +64,55 @@ struct Config {
   ContentRedactor redact_content;
 };
 
+// Starts the flusher with `config` (init(): a Config from the OTEL_*
+// variables). False (with a message) when the SDK is disabled, trail is
+// already running or still shutting down, or no configured exporter can
+// work (recording is then off).
+TRAIL_RUNTIME_LINKAGE bool init(const Config& config);
+TRAIL_RUNTIME_LINKAGE bool init();
+
+// Stops exporting: ends the sessions still open (as indeterminate), flushes
+// what was recorded (within the export timeout) and joins the flusher.
+// Idempotent; also runs at process exit.
+//
+// A Windows DLL: call shutdown() before the DLL is unloaded or the process
+// exits. Left to the atexit handler that runs at DLL_PROCESS_DETACH during
+// ExitProcess, it returns at once (the flusher thread is already gone), says
+// so on stderr, and what was not yet exported is lost; it never waits.
+TRAIL_RUNTIME_LINKAGE void shutdown() noexcept;
+
+// Exports everything recorded before the call. True when all of it was
+// delivered within `timeout`; false on timeout, failure or when not running.
+TRAIL_RUNTIME_LINKAGE bool flush(std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
+
+// Spans recorded, exported and dropped by reason, since init; after
+// shutdown(), the final counts of that run (zeros before the first init).
+// recorded == exported + dropped() + pending, always (see Stats).
+TRAIL_RUNTIME_LINKAGE Stats stats();
+
+}  // namespace trail
+
+#if !defined(TRAIL_RUNTIME_EXTERN) || defined(TRAIL_RUNTIME_IMPLEMENTATION)
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <string>
+
+#include "export/collector.hpp"
+#include "export/metrics_collect.hpp"
+#include "export/console_exporter.hpp"
+#include "export/file_exporter.hpp"
+#include "export/flusher.hpp"
+#include "export/html_exporter.hpp"
+#include "export/perfetto_exporter.hpp"
+#include "export/memory_exporter.hpp"
+#include "export/otlp_http_exporter.hpp"
+#include "platform/process.hpp"
+
+namespace trail {
 namespace detail {
 
 // The process-wide export state, one for every copy of trail in the process
@@ -199,15 +252,7 @@ inline void after_fork_in_child() noexcept {
 
 }  // namespace detail
 
-// Stops exporting: ends the sessions still open (as indeterminate), flushes
-// what was recorded (within the export timeout) and joins the flusher.
-// Idempotent; also runs at process exit.
-//
-// A Windows DLL: call shutdown() before the DLL is unloaded or the process
-// exits. Left to the atexit handler that runs at DLL_PROCESS_DETACH during
-// ExitProcess, it returns at once (the flusher thread is already gone), says
-// so on stderr, and what was not yet exported is lost; it never waits.
-inline void shutdown() noexcept {
+TRAIL_RUNTIME_LINKAGE void shutdown() noexcept {
   if (detail::platform::threads_terminated_by_exit()) {
     if (!detail::runtime_instance()->running.exchange(false)) return;
     std::fputs("trail: process exit with trail still running in a DLL; the flusher is gone and spans not yet "
@@ -240,10 +285,7 @@ inline void shutdown() noexcept {
   }
 }
 
-// Starts the flusher with `config`. False (with a message) when the SDK is
-// disabled, trail is already running or still shutting down, or no
-// configured exporter can work (recording is then off).
-inline bool init(const Config& config = Config()) {
+TRAIL_RUNTIME_LINKAGE bool init(const Config& config) {
   detail::Runtime& rt = *detail::runtime_instance();
   std::lock_guard<std::mutex> lock(rt.mutex);
   if (!detail::process().shared) {
@@ -315,9 +357,9 @@ inline bool init(const Config& config = Config()) {
   return true;
 }
 
-// Exports everything recorded before the call. True when all of it was
-// delivered within `timeout`; false on timeout, failure or when not running.
-inline bool flush(std::chrono::milliseconds timeout = std::chrono::milliseconds(10000)) {
+TRAIL_RUNTIME_LINKAGE bool init() { return init(Config()); }
+
+TRAIL_RUNTIME_LINKAGE bool flush(std::chrono::milliseconds timeout) {
   std::shared_ptr<detail::Flusher> flusher;
   {
     std::lock_guard<std::mutex> lock(detail::runtime_instance()->mutex);
@@ -326,10 +368,7 @@ inline bool flush(std::chrono::milliseconds timeout = std::chrono::milliseconds(
   return flusher != nullptr && flusher->flush(timeout);
 }
 
-// Spans recorded, exported and dropped by reason, since init; after
-// shutdown(), the final counts of that run (zeros before the first init).
-// recorded == exported + dropped() + pending, always (see Stats).
-inline Stats stats() {
+TRAIL_RUNTIME_LINKAGE Stats stats() {
   std::shared_ptr<detail::Flusher> flusher;
   {
     std::lock_guard<std::mutex> lock(detail::runtime_instance()->mutex);
@@ -340,3 +379,5 @@ inline Stats stats() {
 }
 
 }  // namespace trail
+
+#endif  // the definitions

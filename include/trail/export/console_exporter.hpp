@@ -9,7 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include "exporter.hpp"
 #include "summary.hpp"

@@ -31,11 +31,6 @@ inline void append_json_hex(std::string& out, const SpanId& id) {
   out.append(hex, sizeof hex);
 }
 
-inline void append_json_int(std::string& out, std::int64_t v) {
-  const fmt::format_int f(v);
-  out.append(f.data(), f.size());
-}
-
 // The data the viewer reads (its format: tools/timeline/viewer.js, `decode`).
 inline void append_timeline_json(const TimelineStore& store, std::string& out) {
   const auto& spans = store.spans();
@@ -76,7 +71,7 @@ inline void append_timeline_json(const TimelineStore& store, std::string& out) {
       append_json_uint(out, static_cast<std::uint64_t>(a.type));
       out += ',';
       if (a.type == TimelineStore::ValueType::floating) append_json_double(out, a.d);
-      else append_json_int(out, a.i);
+      else append_json_decimal(out, a.i);
     }
     out += ']';
   }
@@ -155,7 +150,7 @@ inline void append_timeline_json(const TimelineStore& store, std::string& out) {
     for (std::int64_t v : values) {
       if (!first_value) out += ',';
       first_value = false;
-      append_json_int(out, v);
+      append_json_decimal(out, v);
     }
     out += ']';
   };
@@ -204,7 +199,7 @@ inline void append_timeline_json(const TimelineStore& store, std::string& out) {
     out += "},\"t\":[";
     for (std::size_t i = 0; i < series.points.size(); ++i) {
       if (i) out += ',';
-      append_json_int(out, static_cast<std::int64_t>(series.points[i].time_unix_nano - t0));
+      append_json_decimal(out, static_cast<std::int64_t>(series.points[i].time_unix_nano - t0));
     }
     numbers("v", [&](const TimelineStore::MetricPoint& p) { append_json_double(out, p.value); });
     numbers("sum", [&](const TimelineStore::MetricPoint& p) { append_json_double(out, p.sum); });

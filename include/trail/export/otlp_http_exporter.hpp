@@ -18,7 +18,7 @@
 #include <thread>
 #include <vector>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include "../ids.hpp"
 #include "../version.hpp"

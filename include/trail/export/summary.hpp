@@ -15,7 +15,7 @@
 
 #include <variant>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include "metrics_data.hpp"
 #include "span_data.hpp"
