@@ -30,6 +30,7 @@
 
 #include "trail.hpp"
 #include "export/exporter.hpp"
+#include "export/header_provider.hpp"
 #include "export/settings.hpp"
 #include "export/stats.hpp"
 #include "export/transport.hpp"
@@ -54,9 +55,8 @@ struct Config {
   // empty: trail's own, plain TCP for http:// and TLS for https://.
   TransportFactory transport;
   // Headers for the OTLP/HTTP exporter asked for before each request, such as
-  // a bearer token that expires (see HeaderProvider in
-  // export/otlp_http_exporter.hpp); static ones go in settings.traces_headers
-  // (OTEL_EXPORTER_OTLP_HEADERS).
+  // a bearer token that expires (see export/header_provider.hpp); static
+  // ones go in settings.traces_headers (OTEL_EXPORTER_OTLP_HEADERS).
   HeaderProvider header_provider;
   // Sees each captured GenAI text (settings.genai_capture_content) on the
   // flusher thread before it is exported, to mask or drop what must not
