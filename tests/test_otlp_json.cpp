@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include <fmt/core.h>
 #include <nlohmann/json.hpp>
 #include <trail/export/otlp_json.hpp>
 #include <trail/export/otlp_json_metrics.hpp>
