@@ -30,6 +30,7 @@
 
 #include "trail.hpp"
 #include "export/exporter.hpp"
+#include "export/genai_content.hpp"
 #include "export/header_provider.hpp"
 #include "export/settings.hpp"
 #include "export/stats.hpp"
