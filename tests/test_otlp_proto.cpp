@@ -383,3 +383,76 @@ TEST_CASE("protobuf answers: partial_success and google.rpc.Status") {
   CHECK(trail::detail::proto_status_text("not protobuf at all") == "");
   CHECK(trail::detail::proto_status_text(bytes("0b 00")) == "");  // a group: refused
 }
+
+TEST_CASE("items a receiver rejects the whole request for are left out and counted in protobuf as in JSON") {
+  trail::SpanData span;
+  span.trace_id = trail::TraceId{1, 2};
+  span.span_id = trail::SpanId{3};
+  span.name = "repaired";
+  span.dropped_attributes_count = 1;  // the collector's own count adds up
+  span.attributes.push_back({"", std::string("empty key")});
+  span.attributes.push_back({"a\xff", std::string("first")});
+  span.attributes.push_back({"a\xfe", std::string("same key after UTF-8 repair")});
+  span.attributes.push_back({"ok", std::int64_t{1}});
+  span.events.resize(3);
+  span.events[0].name = "";  // no name: rejected by receivers
+  span.events[1].name = "named";
+  span.events[1].attributes.push_back({"", true});
+  span.events[2].name = "";
+  trail::SpanData clean;
+  clean.trace_id = trail::TraceId{1, 2};
+  clean.span_id = trail::SpanId{4};
+  clean.name = "clean";
+  clean.attributes.push_back({"k", std::string("v")});
+  trail::Resource resource;
+  resource.attributes.push_back({"service.name", std::string("svc")});
+  resource.attributes.push_back({"", std::string("bad entry")});
+  resource.attributes.push_back({"service.name", std::string("repeated")});
+  const std::vector<trail::SpanData> spans{span, clean};
+
+  json from_proto;
+  REQUIRE_NOTHROW(from_proto = trail::test::decode_otlp(trail::to_otlp_protobuf(resource, {}, spans),
+                                                        "ExportTraceServiceRequest"));
+  const json& res = from_proto["resourceSpans"][0]["resource"];
+  REQUIRE(res["attributes"].size() == 1);
+  CHECK(res["attributes"][0]["value"]["stringValue"] == "svc");
+  CHECK(res["droppedAttributesCount"] == 2);
+  const json& s = from_proto["resourceSpans"][0]["scopeSpans"][0]["spans"][0];
+  REQUIRE(s["attributes"].size() == 2);
+  CHECK(s["attributes"][0]["key"] == "a\xEF\xBF\xBD");
+  CHECK(s["attributes"][0]["value"]["stringValue"] == "first");
+  CHECK(s["attributes"][1]["key"] == "ok");
+  CHECK(s["droppedAttributesCount"] == 3);
+  REQUIRE(s["events"].size() == 1);
+  CHECK(s["events"][0]["name"] == "named");
+  CHECK_FALSE(s["events"][0].contains("attributes"));
+  CHECK(s["events"][0]["droppedAttributesCount"] == 1);
+  CHECK(s["droppedEventsCount"] == 2);
+  CHECK(from_proto["resourceSpans"][0]["scopeSpans"][0]["spans"][1]["name"] == "clean");
+  CHECK(spans[0].attributes.size() == 4);  // repaired on a copy: the batch is the caller's
+
+  json from_json = json::parse(trail::to_otlp_json(resource, {}, spans));
+  trail::test::strip_defaults(from_proto);
+  trail::test::strip_defaults(from_json);
+  CHECK(from_proto == from_json);
+  if (from_proto != from_json) MESSAGE(from_proto.dump() << "\n" << from_json.dump());
+
+  std::vector<trail::MetricData> metrics(1);
+  metrics[0].name = "m";
+  metrics[0].type = trail::MetricType::gauge;
+  metrics[0].number_points.resize(1);
+  metrics[0].number_points[0].attributes = {{"", std::string("x")}, {"k", std::string("v")}, {"k", std::string("w")}};
+  std::string proto, text;
+  trail::detail::write_metrics_request_proto(proto, resource, {}, metrics);
+  trail::write_metrics_request(text, resource, {}, metrics);
+  json metrics_proto;
+  REQUIRE_NOTHROW(metrics_proto = trail::test::decode_otlp(proto, "ExportMetricsServiceRequest"));
+  const json& point = metrics_proto["resourceMetrics"][0]["scopeMetrics"][0]["metrics"][0]["gauge"]["dataPoints"][0];
+  REQUIRE(point["attributes"].size() == 1);
+  CHECK(point["attributes"][0]["value"]["stringValue"] == "v");
+  CHECK(metrics_proto["resourceMetrics"][0]["resource"]["droppedAttributesCount"] == 2);
+  json metrics_json = json::parse(text);
+  trail::test::strip_defaults(metrics_proto);
+  trail::test::strip_defaults(metrics_json);
+  CHECK(metrics_proto == metrics_json);
+}

@@ -305,9 +305,10 @@ TRAIL_RUNTIME_LINKAGE bool init(const Config& config) {
   detail::ErrorSink out_of_range;
   detail::clamp_settings(s, out_of_range);  // a Config may hold anything
   for (const auto& line : out_of_range) std::fprintf(stderr, "%s\n", line.c_str());
-  std::string resource_json;  // the exporters leave such attributes out; say so once
-  if (const std::uint32_t left_out = detail::write_resource(resource_json, Resource{s.resource}))
-    detail::report_config_error(std::to_string(left_out) +
+  Resource resource{s.resource};  // repaired once for the run, said once
+  detail::repair(resource);
+  if (resource.dropped_attributes_count != 0)
+    detail::report_config_error(std::to_string(resource.dropped_attributes_count) +
                                 " resource attribute(s) with an empty or repeated key (after UTF-8 repair) are left "
                                 "out of every export; check OTEL_RESOURCE_ATTRIBUTES");
   if (s.sdk_disabled) {
@@ -346,7 +347,7 @@ TRAIL_RUNTIME_LINKAGE bool init(const Config& config) {
 
   detail::FlusherOptions options = detail::flusher_options(s);
   options.genai.redact = config.redact_content;
-  rt.flusher = std::make_shared<detail::Flusher>(std::move(options), Resource{s.resource}, config.scope,
+  rt.flusher = std::make_shared<detail::Flusher>(std::move(options), std::move(resource), config.scope,
                                                  std::move(span_exporters), std::move(metric_exporters));
   rt.running.store(true);
   set_enabled(true);

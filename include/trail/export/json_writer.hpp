@@ -29,8 +29,6 @@ class StringSink {
   StringSink& operator=(const StringSink&) = delete;
 
   std::size_t size() const noexcept { return static_cast<std::size_t>(pos_ - begin_); }
-  // Takes back what was appended after size() was n.
-  void truncate(std::size_t n) noexcept { pos_ = begin_ + n; }
 
   void append(const char* s, std::size_t n) {
     if (n == 0) return;  // s may be null (empty string_view); memcpy forbids it
@@ -231,8 +229,5 @@ bool append_json_string(Out& out, std::string_view bytes) {
   out += '"';
   return repaired;
 }
-
-inline void truncate_output(std::string& out, std::size_t n) { out.resize(n); }
-inline void truncate_output(StringSink& out, std::size_t n) noexcept { out.truncate(n); }
 
 }  // namespace trail::detail

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "json_writer.hpp"
+#include "otlp_repair.hpp"
 #include "span_data.hpp"
 
 namespace trail {
@@ -55,51 +56,21 @@ void write_any_value(Out& out, const AttributeValue& value) {
   std::visit(Visitor{out}, value);
 }
 
-// Whether attribute i's key, invalid UTF-8 replaced, equals an earlier one's.
-inline bool repeats_earlier_key(const std::vector<Attribute>& attributes, std::size_t i) {
-  std::string key, earlier;
-  append_json_string(key, attributes[i].key);
-  for (std::size_t j = 0; j < i; ++j) {
-    earlier.clear();
-    append_json_string(earlier, attributes[j].key);
-    if (earlier == key) return true;
-  }
-  return false;
-}
-
 // A KeyValue list: [{"key":..,"value":{..}},...]. Shared by resource, span,
 // event and metric data point attributes. Out: std::string or StringSink.
-// Receivers reject a whole request for one empty or repeated key: such
-// attributes are left out (the first of equal keys stays) and counted in the
-// result. `unique_keys`: the caller guarantees distinct keys (the collector
-// does for spans), so only keys that UTF-8 repair changed are compared.
+// Keys receivers reject were left out before (otlp_repair.hpp).
 template <class Out>
-std::uint32_t write_attributes(Out& out, const std::vector<Attribute>& attributes, bool unique_keys = false) {
-  std::uint32_t dropped = 0;
-  bool first = true;
+void write_attributes(Out& out, const std::vector<Attribute>& attributes) {
   out += '[';
   for (std::size_t i = 0; i < attributes.size(); ++i) {
-    const std::string& key = attributes[i].key;
-    if (key.empty()) {
-      ++dropped;
-      continue;
-    }
-    const std::size_t mark = out.size();
-    if (!first) out += ',';
+    if (i) out += ',';
     out += "{\"key\":";
-    const bool repaired = append_json_string(out, key);
-    if ((repaired || !unique_keys) && i > 0 && repeats_earlier_key(attributes, i)) {
-      truncate_output(out, mark);
-      ++dropped;
-      continue;
-    }
+    append_json_string(out, attributes[i].key);
     out += ",\"value\":";
     write_any_value(out, attributes[i].value);
     out += '}';
-    first = false;
   }
   out += ']';
-  return dropped;
 }
 
 // ,"attributes":[..] and ,"droppedAttributesCount":N, each only when non-empty.
@@ -107,7 +78,7 @@ template <class Out>
 void write_attribute_fields(Out& out, const std::vector<Attribute>& attributes, std::uint32_t dropped) {
   if (!attributes.empty()) {
     out += ",\"attributes\":";
-    dropped += write_attributes(out, attributes, /*unique_keys=*/true);
+    write_attributes(out, attributes);
   }
   if (dropped != 0) {
     out += ",\"droppedAttributesCount\":";
@@ -115,21 +86,20 @@ void write_attribute_fields(Out& out, const std::vector<Attribute>& attributes, 
   }
 }
 
-// "resource":{..} (a Resource message); returns the attributes left out.
+// "resource":{..} (a Resource message).
 template <class Out>
-std::uint32_t write_resource(Out& out, const Resource& resource) {
+void write_resource(Out& out, const Resource& resource) {
   out += "\"resource\":{";
-  std::uint32_t dropped = 0;
   if (!resource.attributes.empty()) {
     out += "\"attributes\":";
-    dropped = write_attributes(out, resource.attributes);
-    if (dropped != 0) {
-      out += ",\"droppedAttributesCount\":";
-      append_json_uint(out, dropped);
-    }
+    write_attributes(out, resource.attributes);
+    if (resource.dropped_attributes_count != 0) out += ',';
+  }
+  if (resource.dropped_attributes_count != 0) {
+    out += "\"droppedAttributesCount\":";
+    append_json_uint(out, resource.dropped_attributes_count);
   }
   out += '}';
-  return dropped;
 }
 
 // "scope":{..} (an InstrumentationScope message).
@@ -178,18 +148,11 @@ void write_span(Out& out, const SpanData& span) {
   append_json_u64_string(out, span.end_time_unix_nano);
   write_attribute_fields(out, span.attributes, span.dropped_attributes_count);
 
-  // An event without a name is rejected by receivers: left out, counted.
-  std::uint32_t dropped_events = span.dropped_events_count;
   if (!span.events.empty()) {
     out += ",\"events\":[";
-    bool first = true;
-    for (const SpanEvent& event : span.events) {
-      if (event.name.empty()) {
-        ++dropped_events;
-        continue;
-      }
-      if (!first) out += ',';
-      first = false;
+    for (std::size_t i = 0; i < span.events.size(); ++i) {
+      const SpanEvent& event = span.events[i];
+      if (i) out += ',';
       out += "{\"timeUnixNano\":";
       append_json_u64_string(out, event.time_unix_nano);
       out += ",\"name\":";
@@ -199,9 +162,9 @@ void write_span(Out& out, const SpanData& span) {
     }
     out += ']';
   }
-  if (dropped_events != 0) {
+  if (span.dropped_events_count != 0) {
     out += ",\"droppedEventsCount\":";
-    append_json_uint(out, dropped_events);
+    append_json_uint(out, span.dropped_events_count);
   }
 
   if (!span.links.empty()) {
@@ -252,13 +215,13 @@ inline void write_trace_request(std::string& buffer, const Resource& resource, c
                                 const SpanData* spans, std::size_t count) {
   StringSink out(buffer);
   out += "{\"resourceSpans\":[{";
-  write_resource(out, resource);
+  write_repaired(resource, [&](const Resource& r) { write_resource(out, r); });
   out += ",\"scopeSpans\":[{";
   write_scope(out, scope);
   out += ",\"spans\":[";
   for (std::size_t i = 0; i < count; ++i) {
     if (i) out += ',';
-    write_span(out, spans[i]);
+    write_repaired(spans[i], [&](const SpanData& span) { write_span(out, span); });
   }
   out += "]}]}]}";
 }

@@ -124,13 +124,13 @@ inline void write_metric(std::string& out, const MetricData& m) {
 inline void write_metrics_request(std::string& out, const Resource& resource, const InstrumentationScope& scope,
                                   const std::vector<MetricData>& metrics) {
   out += "{\"resourceMetrics\":[{";
-  detail::write_resource(out, resource);
+  detail::write_repaired(resource, [&](const Resource& r) { detail::write_resource(out, r); });
   out += ",\"scopeMetrics\":[{";
   detail::write_scope(out, scope);
   out += ",\"metrics\":[";
   for (std::size_t i = 0; i < metrics.size(); ++i) {
     if (i) out += ',';
-    detail::write_metric(out, metrics[i]);
+    detail::write_repaired(metrics[i], [&](const MetricData& m) { detail::write_metric(out, m); });
   }
   out += "]}]}]}";
 }

@@ -1,7 +1,8 @@
 // Streaming OTLP/protobuf serializer for traces: one ExportTraceServiceRequest
 // (opentelemetry-proto v1.4.0) written straight into a reused buffer, with
 // the fields, omissions and string repairs of the OTLP/JSON writer
-// (otlp_json.hpp); plus the decoding of receivers' protobuf answers.
+// (otlp_json.hpp) and the same repair of items receivers reject
+// (otlp_repair.hpp); plus the decoding of receivers' protobuf answers.
 //
 // Field numbers are those of trace.proto, common.proto, resource.proto and
 // trace_service.proto; each is named in a comment where it is written.
@@ -14,6 +15,7 @@
 #include <variant>
 #include <vector>
 
+#include "otlp_repair.hpp"
 #include "protobuf_reader.hpp"
 #include "protobuf_writer.hpp"
 #include "span_data.hpp"
@@ -105,10 +107,11 @@ inline void write_proto_attributes(ProtoWriter& w, std::uint32_t field, const st
   }
 }
 
-// Resource (attributes = 1) as field `field`.
+// Resource (attributes = 1, dropped_attributes_count = 2) as field `field`.
 inline void write_proto_resource(ProtoWriter& w, std::uint32_t field, const Resource& resource) {
   const auto m = w.open(field, 2);
   write_proto_attributes(w, 1, resource.attributes);
+  if (resource.dropped_attributes_count != 0) w.varint_field(2, resource.dropped_attributes_count);
   w.close(m);
 }
 
@@ -189,10 +192,11 @@ inline void write_trace_request_proto(std::string& buffer, const Resource& resou
                                       const InstrumentationScope& scope, const SpanData* spans, std::size_t count) {
   ProtoWriter w(buffer);
   const auto resource_spans = w.open(1, 3);
-  write_proto_resource(w, 1, resource);
+  write_repaired(resource, [&](const Resource& r) { write_proto_resource(w, 1, r); });
   const auto scope_spans = w.open(2, 3);
   write_proto_scope(w, 1, scope);
-  for (std::size_t i = 0; i < count; ++i) write_proto_span(w, spans[i]);
+  for (std::size_t i = 0; i < count; ++i)
+    write_repaired(spans[i], [&](const SpanData& span) { write_proto_span(w, span); });
   w.close(scope_spans);
   w.close(resource_spans);
 }

@@ -92,10 +92,11 @@ inline void write_metrics_request_proto(std::string& buffer, const Resource& res
                                         const InstrumentationScope& scope, const std::vector<MetricData>& metrics) {
   ProtoWriter w(buffer);
   const auto resource_metrics = w.open(1, 3);
-  write_proto_resource(w, 1, resource);
+  write_repaired(resource, [&](const Resource& r) { write_proto_resource(w, 1, r); });
   const auto scope_metrics = w.open(2, 3);
   write_proto_scope(w, 1, scope);
-  for (const MetricData& metric : metrics) write_proto_metric(w, metric);
+  for (const MetricData& metric : metrics)
+    write_repaired(metric, [&](const MetricData& m) { write_proto_metric(w, m); });
   w.close(scope_metrics);
   w.close(resource_metrics);
 }

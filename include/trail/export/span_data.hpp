@@ -75,6 +75,7 @@ struct TraceIdHash {
 // What identifies the producer of a batch (OTLP Resource + InstrumentationScope).
 struct Resource {
   std::vector<Attribute> attributes;
+  std::uint32_t dropped_attributes_count = 0;
 };
 
 struct InstrumentationScope {
