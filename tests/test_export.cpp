@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <atomic>
 #include <iterator>
+#include <map>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -33,6 +34,7 @@
 #include "support/environment.hpp"
 #include "support/failing_transport.hpp"
 #include "support/http_test_server.hpp"
+#include "support/otlp_proto_decode.hpp"
 #include "support/sanitizers.hpp"
 #include "support/stderr_capture.hpp"
 
@@ -733,6 +735,81 @@ TEST_CASE("requests stay under the byte limit: a large batch is split, a single 
   const json span = json::parse(last.body)["resourceSpans"][0]["scopeSpans"][0]["spans"][0];
   CHECK(attribute(span, "small") == json{{"stringValue", "kept"}});
   CHECK(attribute(span, "payload")["stringValue"].get<std::string>().size() < (1u << 20));
+}
+
+TEST_CASE("metric requests stay under the byte limit in both encodings: metrics, then points, split; a huge point cut") {
+  for (const auto protocol : {trail::OtlpProtocol::http_json, trail::OtlpProtocol::http_protobuf}) {
+    CAPTURE(static_cast<int>(protocol));
+    HttpTestServer server;
+    REQUIRE(server.ok());
+    trail::OtlpHttpOptions o;
+    o.traces_endpoint = server.url("/v1/traces");
+    o.metrics_endpoint = server.url("/v1/metrics");
+    o.metrics_protocol = protocol;
+    o.max_request_bytes = 256 * 1024;
+    trail::OtlpHttpExporter exporter(o);
+    const trail::Resource resource;
+    const trail::InstrumentationScope scope;
+    const auto decoded = [&](const Request& req) {
+      return protocol == trail::OtlpProtocol::http_json
+                 ? json::parse(req.body)
+                 : trail::test::decode_otlp(req.body, "ExportMetricsServiceRequest");
+    };
+    const auto metric_requests = [&] {
+      std::vector<Request> out;
+      for (Request& req : server.requests())
+        if (req.target == "/v1/metrics") out.push_back(std::move(req));
+      return out;
+    };
+
+    // 8 gauges of 20 points with a 16 KB attribute each: 2.6 MB as one
+    // request, 330 KB for one gauge (so its points are split too).
+    std::vector<trail::MetricData> metrics(8);
+    for (std::size_t i = 0; i < metrics.size(); ++i) {
+      metrics[i].name = "m" + std::to_string(i);
+      metrics[i].type = trail::MetricType::gauge;
+      for (int j = 0; j < 20; ++j)
+        metrics[i].number_points.push_back(
+            {{{"payload", std::string(16 * 1024, static_cast<char>('a' + j))}}, 1, 2, false, j, 0});
+    }
+    const auto r = exporter.export_metrics(trail::MetricBatch{resource, scope, metrics}, in(5s));
+    CHECK(r.ok());
+    CHECK(r.rejected + r.failed == 0);
+    std::map<std::string, std::vector<std::int64_t>> points;  // per metric, the values that arrived
+    const auto requests = metric_requests();
+    for (const Request& req : requests) {
+      CHECK(req.body.size() <= o.max_request_bytes);
+      const json body = decoded(req);
+      for (const json& m : body["resourceMetrics"][0]["scopeMetrics"][0]["metrics"])
+        for (const json& p : m["gauge"]["dataPoints"])
+          points[m["name"].get<std::string>()].push_back(std::stoll(p.value("asInt", std::string("0"))));
+    }
+    CHECK(requests.size() >= 11);
+    REQUIRE(points.size() == 8);
+    for (const auto& [name, values] : points) {
+      CAPTURE(name);
+      REQUIRE(values.size() == 20);
+      for (std::size_t j = 0; j < values.size(); ++j) CHECK(values[j] == static_cast<std::int64_t>(j));
+    }
+
+    std::vector<trail::MetricData> huge(1);
+    huge[0].name = "huge";
+    huge[0].type = trail::MetricType::gauge;
+    huge[0].number_points.push_back(
+        {{{"small", std::string("kept")}, {"payload", std::string(1 << 20, 'x')}}, 1, 2, false, 7, 0});
+    const std::string err = capture_stderr([&] {
+      CHECK(exporter.export_metrics(trail::MetricBatch{resource, scope, huge}, in(5s)).ok());
+    });
+    CHECK(exporter.values_cut() == 1);
+    CHECK(err.find("metric \"huge\"") != std::string::npos);
+    CHECK(err.find("cut 1 value") != std::string::npos);
+    const Request last = metric_requests().back();
+    CHECK(last.body.size() <= o.max_request_bytes);
+    const json point = decoded(last)["resourceMetrics"][0]["scopeMetrics"][0]["metrics"][0]["gauge"]["dataPoints"][0];
+    CHECK(attribute(point, "small") == json{{"stringValue", "kept"}});
+    CHECK(attribute(point, "payload")["stringValue"].get<std::string>().size() < o.max_request_bytes);
+    CHECK(huge[0].number_points[0].attributes[1].value == trail::AttributeValue(std::string(1 << 20, 'x')));
+  }
 }
 
 TEST_CASE("stderr stays clean: response bodies escaped and bounded, no URL userinfo or query, errorMessage kept") {

@@ -92,30 +92,48 @@ inline std::string headers_error(const Headers& headers) {
   return {};
 }
 
-// Cuts the longest string values of `span` (attributes, event attributes,
-// status message), at UTF-8 boundaries, until size_of(span) <= limit or
-// nothing is left to cut; returns how many values were cut.
-template <class SizeOf>
-std::uint32_t cut_longest_values(SpanData& span, std::size_t limit, SizeOf&& size_of) {
+// Calls f(s) on each string value of `attributes` (array items included).
+template <class F>
+void for_each_string_value(std::vector<Attribute>& attributes, F&& f) {
+  for (auto& a : attributes) {
+    if (auto* v = std::get_if<std::string>(&a.value)) f(*v);
+    if (auto* items = std::get_if<std::vector<std::string>>(&a.value))
+      for (auto& item : *items) f(item);
+  }
+}
+
+// ... of a span: its attributes, its events' attributes, its status message.
+template <class F>
+void for_each_string_value(SpanData& span, F&& f) {
+  f(span.status_message);
+  for_each_string_value(span.attributes, f);
+  for (auto& event : span.events) for_each_string_value(event.attributes, f);
+}
+
+// ... of a metric: its data points' attributes.
+template <class F>
+void for_each_string_value(MetricData& metric, F&& f) {
+  for (auto& p : metric.number_points) for_each_string_value(p.attributes, f);
+  for (auto& p : metric.histogram_points) for_each_string_value(p.attributes, f);
+}
+
+// Cuts the longest string values of `item` (a SpanData or a MetricData), at
+// UTF-8 boundaries, until size_of(item) <= limit or nothing is left to cut;
+// returns how many values were cut.
+template <class T, class SizeOf>
+std::uint32_t cut_longest_values(T& item, std::size_t limit, SizeOf&& size_of) {
   std::uint32_t cut = 0;
-  for (std::size_t size = size_of(span); size > limit;) {
-    std::string* longest = &span.status_message;
-    const auto consider = [&](std::vector<Attribute>& attributes) {
-      for (auto& a : attributes) {
-        if (auto* v = std::get_if<std::string>(&a.value); v != nullptr && v->size() > longest->size()) longest = v;
-        if (auto* items = std::get_if<std::vector<std::string>>(&a.value))
-          for (auto& item : *items)
-            if (item.size() > longest->size()) longest = &item;
-      }
-    };
-    consider(span.attributes);
-    for (auto& event : span.events) consider(event.attributes);
-    if (longest->empty()) break;
+  for (std::size_t size = size_of(item); size > limit;) {
+    std::string* longest = nullptr;
+    for_each_string_value(item, [&](std::string& s) {
+      if (longest == nullptr || s.size() > longest->size()) longest = &s;
+    });
+    if (longest == nullptr || longest->empty()) break;
     std::size_t keep = longest->size() > size - limit + 64 ? longest->size() - (size - limit + 64) : 0;
     while (keep > 0 && (static_cast<unsigned char>((*longest)[keep]) & 0xC0u) == 0x80u) --keep;
     longest->resize(keep);
     ++cut;
-    size = size_of(span);
+    size = size_of(item);
   }
   return cut;
 }
@@ -142,6 +160,38 @@ inline std::string redirect_target(const std::string* location) {
   std::string host = shown.substr(sep + 3, shown.find_first_of("/?", sep + 3) - (sep + 3));
   if (host.rfind("***@", 0) == 0) host.erase(0, 4);
   return "to host " + host + " (" + shown + ")";
+}
+
+// Splits `metrics` in two halves: of the metrics, or of a single metric's
+// data points. False when it is one metric with at most one point.
+inline bool split_metrics(const std::vector<MetricData>& metrics, std::vector<MetricData>& first,
+                          std::vector<MetricData>& second) {
+  if (metrics.size() > 1) {
+    const auto half = metrics.begin() + static_cast<std::ptrdiff_t>(metrics.size() / 2);
+    first.assign(metrics.begin(), half);
+    second.assign(half, metrics.end());
+    return true;
+  }
+  if (metrics.empty()) return false;
+  const MetricData& m = metrics.front();
+  if (m.number_points.size() + m.histogram_points.size() < 2) return false;
+  first.assign(1, m);
+  second.assign(1, m);
+  const auto halve = [](auto& all, auto& tail) {
+    const std::size_t half = all.size() / 2;
+    tail.erase(tail.begin(), tail.begin() + static_cast<std::ptrdiff_t>(half));
+    all.resize(half);
+  };
+  halve(first[0].number_points, second[0].number_points);
+  halve(first[0].histogram_points, second[0].histogram_points);
+  return true;
+}
+
+// The data points of `metrics` (what a metrics request's rejected count counts).
+inline std::size_t data_points(const std::vector<MetricData>& metrics) noexcept {
+  std::size_t n = 0;
+  for (const auto& m : metrics) n += m.number_points.size() + m.histogram_points.size();
+  return n;
 }
 
 inline std::vector<HttpHeader> http_headers(const Headers& headers) {
@@ -259,14 +309,7 @@ class OtlpHttpExporter : public Exporter {
   }
 
   ExportResult export_metrics(const MetricBatch& batch, const ExportDeadline& deadline) override {
-    const auto encode = [&](OtlpProtocol protocol, std::string& body) {
-      if (protocol == OtlpProtocol::http_json)
-        write_metrics_request(body, batch.resource, batch.scope, batch.metrics);
-      else
-        detail::write_metrics_request_proto(body, batch.resource, batch.scope, batch.metrics);
-    };
-    return send(*metrics_client_, metrics_url_, metrics_headers_, options_.metrics_timeout, "rejectedDataPoints",
-                metrics_encoding_, encode, deadline);
+    return export_metric_range(batch, batch.metrics, deadline);
   }
 
   void shutdown() noexcept override {
@@ -276,7 +319,7 @@ class OtlpHttpExporter : public Exporter {
 
   // Requests sent, retries included (for tests and stats).
   std::uint64_t attempts() const noexcept { return attempts_; }
-  // String values cut so that a single span fit max_request_bytes.
+  // String values cut so that a single span or data point fit max_request_bytes.
   std::uint64_t values_cut() const noexcept { return values_cut_; }
 
   // The encoding each signal uses now (http/json switches to http/protobuf on a 415).
@@ -342,6 +385,51 @@ class OtlpHttpExporter : public Exporter {
     };
     return send(*traces_client_, traces_url_, traces_headers_, options_.traces_timeout, "rejectedSpans",
                 traces_encoding_, encode, deadline);
+  }
+
+  static void encode_metrics(OtlpProtocol protocol, const MetricBatch& batch, const std::vector<MetricData>& metrics,
+                             std::string& body) {
+    body.clear();
+    if (protocol == OtlpProtocol::http_json)
+      write_metrics_request(body, batch.resource, batch.scope, metrics);
+    else
+      detail::write_metrics_request_proto(body, batch.resource, batch.scope, metrics);
+  }
+
+  // As export_span_range: halves (metrics, then one metric's points) while a
+  // request would pass max_request_bytes; a single point gets its longest
+  // attribute values cut.
+  ExportResult export_metric_range(const MetricBatch& batch, const std::vector<MetricData>& metrics,
+                                   const ExportDeadline& deadline) {
+    const OtlpProtocol protocol = metrics_encoding_.protocol;
+    encode_metrics(protocol, batch, metrics, range_body_);
+    std::vector<MetricData> cut_metric;
+    const std::vector<MetricData>* sent = &metrics;
+    if (range_body_.size() > options_.max_request_bytes) {
+      std::vector<MetricData> first, second;
+      if (detail::split_metrics(metrics, first, second)) {
+        const ExportResult a = export_metric_range(batch, first, deadline);
+        return merge(a, detail::data_points(first), export_metric_range(batch, second, deadline),
+                     detail::data_points(second));
+      }
+      cut_metric = metrics;
+      sent = &cut_metric;
+      const std::uint32_t cut = detail::cut_longest_values(cut_metric.front(), options_.max_request_bytes,
+                                                           [&](const MetricData&) {
+                                                             encode_metrics(protocol, batch, cut_metric, range_body_);
+                                                             return range_body_.size();
+                                                           });
+      values_cut_ += cut;
+      std::fprintf(stderr, "trail: a point of metric \"%s\" was larger than the request limit of %zu bytes; cut %u value(s)\n",
+                   detail::http::excerpt(cut_metric.front().name, 64).c_str(), options_.max_request_bytes, cut);
+    }
+    const auto encode = [&](OtlpProtocol p, std::string& body) {
+      if (p == protocol && !range_body_.empty()) body.swap(range_body_);
+      else encode_metrics(p, batch, *sent, body);
+      range_body_.clear();
+    };
+    return send(*metrics_client_, metrics_url_, metrics_headers_, options_.metrics_timeout, "rejectedDataPoints",
+                metrics_encoding_, encode, deadline);
   }
 
   // The result of a batch sent as two requests.
