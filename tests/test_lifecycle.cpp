@@ -61,9 +61,16 @@ class BlockingExporter : public trail::Exporter {
   trail::ExportResult export_spans(const trail::SpanBatch&, const trail::ExportDeadline&) override {
     std::unique_lock<std::mutex> lock(mutex_);
     ++calls_;
+    max_inside_ = std::max(max_inside_, ++inside_);
     entered_.notify_all();
     released_.wait(lock, [&] { return open_; });
+    --inside_;
     return {};
+  }
+  // The most threads ever inside export_spans at once.
+  int max_inside() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return max_inside_;
   }
   void release() {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -84,6 +91,8 @@ class BlockingExporter : public trail::Exporter {
   std::condition_variable entered_, released_;
   bool open_ = false;
   int calls_ = 0;
+  int inside_ = 0;
+  int max_inside_ = 0;
 };
 
 // Counts and forgets (an InMemoryExporter would grow without bound under load).
@@ -140,6 +149,39 @@ TEST_CASE("shutdown that gives up on a stuck flusher fences it off: a new init o
   check_identity(s);
   trail::shutdown();
   CHECK(first_stats.spans_exported == 0);
+}
+
+TEST_CASE("init refuses an exporter a fenced flusher is still calling, and takes it once that call returned") {
+  auto stuck = std::make_shared<BlockingExporter>();
+  trail::Config config = memory_config(stuck);
+  config.settings.bsp_export_timeout = 300ms;
+  REQUIRE(trail::init(config));
+  record_on_thread(3, "first run");
+  std::thread flusher_client([] { trail::flush(200ms); });
+  REQUIRE(stuck->wait_entered(5s));
+  flusher_client.join();
+  trail::shutdown();  // detaches the flusher, still inside stuck->export_spans
+  check_identity(trail::stats());
+
+  std::string err = trail::test::capture_stderr([&] { CHECK_FALSE(trail::init(config)); });
+  CHECK(err.find("init() refused: one of its exporters is still inside a call") != std::string::npos);
+  CHECK(std::count(err.begin(), err.end(), '\n') == 1);
+
+  stuck->release();  // the fenced thread leaves the call and never enters another
+  bool started = false;
+  trail::test::capture_stderr([&] {
+    for (int i = 0; i < 250 && !(started = trail::init(config)); ++i) std::this_thread::sleep_for(20ms);
+  });
+  REQUIRE(started);
+  record_on_thread(2, "second run");
+  REQUIRE(trail::flush(5s));
+  CHECK(stuck->max_inside() == 1);
+  CHECK(stuck->calls() == 2);  // the stuck call, then one batch of the second run
+  const trail::Stats s = trail::stats();
+  CHECK(s.spans_recorded == 2);
+  CHECK(s.spans_exported == 2);
+  check_identity(s);
+  trail::shutdown();
 }
 
 TEST_CASE("the stats identity holds with a full ring, spans recorded before init, and at shutdown") {

@@ -301,6 +301,16 @@ TRAIL_RUNTIME_LINKAGE bool init(const Config& config) {
                                            : "init() called while shutdown() is still running; try again after it");
     return false;
   }
+  // A flusher shutdown() gave up on may still be inside a call of an exporter
+  // this Config shares: two threads must never call one exporter at once.
+  for (const auto& old : rt.abandoned)
+    for (const auto& e : config.exporters)
+      if (e != nullptr && old->calling(e.get())) {
+        detail::report_config_error(
+            "init() refused: one of its exporters is still inside a call from the run that shutdown() gave up on; "
+            "try again once that call has returned");
+        return false;
+      }
   Settings s = config.settings;
   detail::ErrorSink out_of_range;
   detail::clamp_settings(s, out_of_range);  // a Config may hold anything

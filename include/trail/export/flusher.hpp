@@ -137,6 +137,14 @@ class Flusher {
     return closed_ ? final_ : stats_locked();
   }
 
+  // Whether this flusher's thread is inside a call of `exporter` now. Once
+  // closed it never enters one again, so false then stays false: init()
+  // refuses a Config whose exporter a fenced flusher is still calling.
+  bool calling(const Exporter* exporter) {
+    std::lock_guard<std::mutex> lock(consumer_state()->mutex);
+    return calling_ == exporter;
+  }
+
  private:
   // Call holding the consumer lock.
   Stats stats_locked() const {
@@ -186,6 +194,17 @@ class Flusher {
 
   bool is_closed() {
     return !account([] {});
+  }
+
+  // result = f(exporter), guarded; false (not called) once closed. The
+  // check and calling_ change under the consumer lock, atomically with close().
+  template <class F>
+  bool call(Exporter& exporter, F&& f, ExportResult& result) {
+    if (!account([&] { calling_ = &exporter; })) return false;
+    result = guarded([&] { return f(exporter); });
+    std::lock_guard<std::mutex> lock(consumer_state()->mutex);
+    calling_ = nullptr;
+    return true;
   }
 
   void run() {
@@ -300,8 +319,8 @@ class Flusher {
     const SpanBatch batch{resource_, scope_, spans, n};
     ExportResult worst;
     for (auto& exporter : span_exporters_) {
-      if (is_closed()) return false;
-      ExportResult r = guarded([&] { return exporter->export_spans(batch, deadline); });
+      ExportResult r;
+      if (!call(*exporter, [&](Exporter& e) { return e.export_spans(batch, deadline); }, r)) return false;
       if (!r.ok() && worst.ok()) worst = std::move(r);
       else if (r.ok() && worst.ok() && r.rejected + r.failed > worst.rejected + worst.failed)
         worst = std::move(r);  // with its errorMessage
@@ -341,8 +360,8 @@ class Flusher {
     const MetricBatch batch{resource_, scope_, metrics};
     bool ok = true;
     for (auto& exporter : metric_exporters_) {
-      if (is_closed()) return false;
-      ExportResult r = guarded([&] { return exporter->export_metrics(batch, deadline); });
+      ExportResult r;
+      if (!call(*exporter, [&](Exporter& e) { return e.export_metrics(batch, deadline); }, r)) return false;
       if (!r.ok()) {
         ok = false;
         if (!r.reported) report("metric export failed: " + r.message);
@@ -362,7 +381,8 @@ class Flusher {
       for (const auto& exporter : *list) {
         if (std::find(seen.begin(), seen.end(), exporter.get()) != seen.end()) continue;
         seen.push_back(exporter.get());
-        ExportResult r = guarded([&] { return exporter->force_flush(deadline); });
+        ExportResult r;
+        if (!call(*exporter, [&](Exporter& e) { return e.force_flush(deadline); }, r)) return false;
         if (!r.ok()) {
           ok = false;
           report("flush failed: " + r.message);
@@ -440,6 +460,7 @@ class Flusher {
   std::uint64_t no_exporter_ = 0;
   bool closed_ = false;
   Stats final_;
+  const Exporter* calling_ = nullptr;  // the exporter the flusher thread is inside
 
   std::mutex mutex_;  // the fields below
   std::condition_variable wake_;
