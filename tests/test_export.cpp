@@ -786,8 +786,9 @@ TEST_CASE("metric requests stay under the byte limit in both encodings: metrics,
     }
     CHECK(requests.size() >= 11);
     REQUIRE(points.size() == 8);
-    for (const auto& [name, values] : points) {
-      CAPTURE(name);
+    for (const auto& entry : points) {
+      const std::vector<std::int64_t>& values = entry.second;
+      CAPTURE(entry.first);
       REQUIRE(values.size() == 20);
       for (std::size_t j = 0; j < values.size(); ++j) CHECK(values[j] == static_cast<std::int64_t>(j));
     }
