@@ -13,12 +13,16 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include <sys/wait.h>
@@ -50,6 +54,15 @@ bool skipped_under_emulator() {
   return true;
 }
 
+// A Config that exports to `exporter` only.
+trail::Config exporting_to(std::shared_ptr<trail::Exporter> exporter) {
+  trail::Config config;
+  config.settings.traces_exporters = {};
+  config.settings.metrics_exporters = {};
+  config.exporters.push_back(std::move(exporter));
+  return config;
+}
+
 void record_spans(int n, const char* name) {
   for (int i = 0; i < n; ++i) {
     trail::Span s(name);
@@ -57,16 +70,91 @@ void record_spans(int n, const char* name) {
   }
 }
 
+// Holds every span export until released (an export in flight at fork()).
+class HeldExporter : public trail::Exporter {
+ public:
+  trail::ExportResult export_spans(const trail::SpanBatch& batch, const trail::ExportDeadline&) override {
+    std::unique_lock<std::mutex> lock(mutex_);
+    inside_ = true;
+    changed_.notify_all();
+    changed_.wait(lock, [&] { return released_; });
+    spans_ += batch.size;
+    return {};
+  }
+  bool wait_inside(std::chrono::milliseconds within) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return changed_.wait_for(lock, within, [&] { return inside_; });
+  }
+  void release() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    released_ = true;
+    changed_.notify_all();
+  }
+  std::uint64_t spans() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return spans_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool inside_ = false;
+  bool released_ = false;
+  std::uint64_t spans_ = 0;
+};
+
+bool identity_holds(const trail::Stats& s) {
+  return s.spans_recorded == s.spans_exported + s.spans_dropped() + s.spans_pending;
+}
+
 }  // namespace
+
+TEST_CASE("fork() while an export is in flight: parent and child each account for their own spans") {
+  if (skipped_under_emulator()) return;
+  auto held = std::make_shared<HeldExporter>();
+  Running running(exporting_to(held));
+  record_spans(5, "parent");
+  std::thread flush_client([] { trail::flush(100ms); });
+  REQUIRE(held->wait_inside(5s));  // the flusher is inside export_spans with 5 spans
+  flush_client.join();
+  record_spans(2, "parent, queued");
+
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    if (trail::test::under_thread_sanitizer) ::_exit(0);  // no threads after a multi-threaded fork
+    if (!identity_holds(trail::stats())) ::_exit(10);
+    auto memory = std::make_shared<trail::InMemoryExporter>();
+    if (!trail::init(exporting_to(memory))) ::_exit(11);
+    record_spans(3, "child");
+    if (!trail::flush(5s)) ::_exit(12);
+    const trail::Stats s = trail::stats();
+    if (!identity_holds(s)) ::_exit(13);
+    if (s.spans_recorded != 3 || s.spans_exported != 3 || memory->spans().size() != 3) ::_exit(14);
+    trail::shutdown();
+    const trail::Stats after = trail::stats();
+    if (!identity_holds(after) || after.spans_exported != 3 || after.spans_pending != 0) ::_exit(15);
+    ::_exit(0);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+
+  CHECK(identity_holds(trail::stats()));
+  held->release();
+  CHECK(trail::flush(5s));
+  const trail::Stats s = trail::stats();
+  CHECK(identity_holds(s));
+  CHECK(s.spans_recorded == 7);
+  CHECK(s.spans_exported == 7);
+  CHECK(held->spans() == 7);  // the child's spans never reach the parent's exporter
+}
 
 TEST_CASE("after fork() the child records nothing until it calls init again") {
   if (skipped_under_emulator()) return;
   auto parent_memory = std::make_shared<trail::InMemoryExporter>();
-  trail::Config config;
-  config.settings.traces_exporters = {};
-  config.settings.metrics_exporters = {};
-  config.exporters.push_back(parent_memory);
-  Running running(config);
+  Running running(exporting_to(parent_memory));
   record_spans(1, "before fork");
 
   const pid_t pid = ::fork();
@@ -75,11 +163,7 @@ TEST_CASE("after fork() the child records nothing until it calls init again") {
     if (trail::is_enabled()) ::_exit(10);
     if (trail::test::under_thread_sanitizer) ::_exit(0);  // no threads after a multi-threaded fork
     auto memory = std::make_shared<trail::InMemoryExporter>();
-    trail::Config child;
-    child.settings.traces_exporters = {};
-    child.settings.metrics_exporters = {};
-    child.exporters.push_back(memory);
-    if (!trail::init(child)) ::_exit(11);
+    if (!trail::init(exporting_to(memory))) ::_exit(11);
     record_spans(1, "in child");
     if (!trail::flush(5s)) ::_exit(12);
     const auto spans = memory->spans();
@@ -114,11 +198,7 @@ TEST_CASE("a session still open when the process exits is ended as indeterminate
     // A sanitizer's report at exit() aborts: let that kill the child rather
     // than run doctest's handler on its destroyed state (ASan then spins).
     std::signal(SIGABRT, SIG_DFL);
-    trail::Config child;
-    child.settings.traces_exporters = {};
-    child.settings.metrics_exporters = {};
-    child.exporters.push_back(std::make_shared<trail::FileExporter>(path, /*truncate=*/true));
-    if (!trail::init(child)) ::_exit(11);
+    if (!trail::init(exporting_to(std::make_shared<trail::FileExporter>(path, /*truncate=*/true)))) ::_exit(11);
     static trail::Session* npc = new trail::Session("npc", "guard");  // never ended, never destroyed
     {
       auto on = npc->activate();
