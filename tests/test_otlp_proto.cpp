@@ -399,6 +399,10 @@ TEST_CASE("items a receiver rejects the whole request for are left out and count
   span.events[1].name = "named";
   span.events[1].attributes.push_back({"", true});
   span.events[2].name = "";
+  span.links.resize(1);
+  span.links[0].trace_id = trail::TraceId{5, 6};
+  span.links[0].span_id = trail::SpanId{7};
+  span.links[0].attributes = {{"", std::string("empty key")}, {"l", std::int64_t{2}}};
   trail::SpanData clean;
   clean.trace_id = trail::TraceId{1, 2};
   clean.span_id = trail::SpanId{4};
@@ -428,6 +432,10 @@ TEST_CASE("items a receiver rejects the whole request for are left out and count
   CHECK_FALSE(s["events"][0].contains("attributes"));
   CHECK(s["events"][0]["droppedAttributesCount"] == 1);
   CHECK(s["droppedEventsCount"] == 2);
+  REQUIRE(s["links"].size() == 1);
+  REQUIRE(s["links"][0]["attributes"].size() == 1);
+  CHECK(s["links"][0]["attributes"][0]["key"] == "l");
+  CHECK(s["links"][0]["droppedAttributesCount"] == 1);
   CHECK(from_proto["resourceSpans"][0]["scopeSpans"][0]["spans"][1]["name"] == "clean");
   CHECK(spans[0].attributes.size() == 4);  // repaired on a copy: the batch is the caller's
 

@@ -1,10 +1,11 @@
 // The one repair both OTLP encoders (otlp_json.hpp, otlp_proto.hpp) rely on:
-// receivers reject a whole request for a single attribute with an empty key
-// or with a key equal to an earlier one once ill-formed UTF-8 is replaced,
-// or for an event without a name. Such items are left out and counted in the
-// data's own dropped counts (droppedAttributesCount, droppedEventsCount);
-// keys get their UTF-8 repaired. Items that need it are repaired on a copy
-// just before encoding (write_repaired), so both encodings carry the same.
+// receivers reject a whole request for a single attribute (of a span, event,
+// link, resource or data point) with an empty key or with a key equal to an
+// earlier one once ill-formed UTF-8 is replaced, or for an event without a
+// name. Such items are left out and counted in the data's own dropped counts
+// (droppedAttributesCount, droppedEventsCount); keys get their UTF-8
+// repaired. Items that need it are repaired on a copy just before encoding
+// (write_repaired), so both encodings carry the same.
 #pragma once
 
 #include <algorithm>
@@ -61,6 +62,8 @@ inline bool needs_repair(const SpanData& span) noexcept {
   if (attributes_need_repair(span.attributes, true)) return true;
   for (const SpanEvent& event : span.events)
     if (event.name.empty() || attributes_need_repair(event.attributes, true)) return true;
+  for (const SpanLink& link : span.links)
+    if (attributes_need_repair(link.attributes, true)) return true;
   return false;
 }
 
@@ -71,6 +74,7 @@ inline void repair(SpanData& span) {
   span.dropped_events_count += static_cast<std::uint32_t>(span.events.end() - nameless);
   span.events.erase(nameless, span.events.end());
   for (SpanEvent& event : span.events) event.dropped_attributes_count += repair_attributes(event.attributes);
+  for (SpanLink& link : span.links) link.dropped_attributes_count += repair_attributes(link.attributes);
 }
 
 inline bool needs_repair(const Resource& resource) noexcept {
