@@ -1,7 +1,6 @@
 // Plain TCP on POSIX sockets: the Transport (export/transport.hpp) under
 // http:// endpoints and under TLS. Non-blocking sockets and poll() keep every
-// step within the deadline; name resolution runs on a helper thread so that a
-// resolver that never answers cannot hold the flusher (or shutdown) past it.
+// step within the deadline; names resolve off the flusher (resolver.hpp).
 #pragma once
 
 #include "../config.hpp"
@@ -11,12 +10,8 @@
 #include <cerrno>
 #include <chrono>
 #include <climits>
-#include <condition_variable>
 #include <cstring>
-#include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 
 #include <fcntl.h>
 #include <netdb.h>
@@ -26,6 +21,8 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
+
+#include "resolver.hpp"
 
 namespace trail::detail {
 
@@ -46,40 +43,19 @@ inline int poll_until(int fd, short events, TransportDeadline deadline) noexcept
   }
 }
 
-using AddrinfoPtr = std::unique_ptr<addrinfo, void (*)(addrinfo*)>;
 // getaddrinfo's signature; tests put a resolver that never answers here.
 using Resolver = int (*)(const char*, const char*, const addrinfo*, addrinfo**);
 
-// One getaddrinfo call, shared between the thread that runs it and the
-// transport that waits for it (which may give up and leave it running).
-struct Lookup {
-  std::string host, port;
-  std::mutex mutex;
-  std::condition_variable done_cv;
-  bool done = false;
-  int rc = 0;
-  int err = 0;  // errno, for EAI_SYSTEM
-  addrinfo* result = nullptr;
-
-  ~Lookup() {
-    if (result != nullptr) ::freeaddrinfo(result);
-  }
-};
-
-inline addrinfo lookup_hints(int flags) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_protocol = IPPROTO_TCP;
-  hints.ai_flags = flags;
-  return hints;
+inline std::string resolve_error_text(int rc, int err) {
+  return rc == EAI_SYSTEM ? errno_text(err) : ::gai_strerror(rc);
 }
 
 }  // namespace posix
 
 class TcpTransport final : public Transport {
  public:
-  explicit TcpTransport(posix::Resolver resolver = ::getaddrinfo) noexcept : resolver_(resolver) {}
+  explicit TcpTransport(posix::Resolver resolver = ::getaddrinfo) noexcept
+      : resolver_(resolver, posix::resolve_error_text) {}
   ~TcpTransport() override { close(); }
   TcpTransport(const TcpTransport&) = delete;
   TcpTransport& operator=(const TcpTransport&) = delete;
@@ -197,60 +173,11 @@ class TcpTransport final : public Transport {
     return fail(error, "poll failed: " + posix::errno_text(errno));
   }
 
-  // Numeric hosts resolve at once; names on a helper thread, waited for until
-  // the deadline. A lookup still running then is kept: the next attempt for
-  // the same host waits for it instead of starting another thread.
-  TransportStatus resolve(const std::string& host, const std::string& port, TransportDeadline deadline,
-                          posix::AddrinfoPtr& out, std::string& error) {
-    const addrinfo numeric = posix::lookup_hints(AI_NUMERICSERV | AI_NUMERICHOST);
-    addrinfo* found = nullptr;
-    if (::getaddrinfo(host.c_str(), port.c_str(), &numeric, &found) == 0) {
-      out.reset(found);
-      return TransportStatus::ok;
-    }
-    if (pending_ == nullptr || pending_->host != host || pending_->port != port) {
-      auto lookup = std::make_shared<posix::Lookup>();
-      lookup->host = host;
-      lookup->port = port;
-      std::thread([lookup, resolver = resolver_] {
-        const addrinfo hints = posix::lookup_hints(AI_NUMERICSERV);
-        addrinfo* result = nullptr;
-        const int rc = resolver(lookup->host.c_str(), lookup->port.c_str(), &hints, &result);
-        const int err = errno;
-        std::lock_guard<std::mutex> lock(lookup->mutex);
-        lookup->rc = rc;
-        lookup->err = err;
-        lookup->result = result;
-        lookup->done = true;
-        lookup->done_cv.notify_all();
-      }).detach();
-      pending_ = std::move(lookup);
-    }
-    const std::shared_ptr<posix::Lookup> lookup = pending_;
-    {
-      std::unique_lock<std::mutex> lock(lookup->mutex);
-      if (!lookup->done_cv.wait_until(lock, deadline, [&lookup] { return lookup->done; })) {
-        error = "timed out resolving '" + host + "'";
-        return TransportStatus::timeout;
-      }
-    }
-    pending_.reset();
-    if (lookup->rc != 0) {
-      error = "cannot resolve '" + host +
-              "': " + (lookup->rc == EAI_SYSTEM ? posix::errno_text(lookup->err) : ::gai_strerror(lookup->rc));
-      return TransportStatus::failed;
-    }
-    out.reset(lookup->result);
-    lookup->result = nullptr;
-    return TransportStatus::ok;
-  }
-
   TransportStatus connect_impl(const std::string& host, std::uint16_t port, TransportDeadline deadline,
                                std::string& error) {
-    const std::string where = (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
-                              std::to_string(port);
-    posix::AddrinfoPtr found(nullptr, ::freeaddrinfo);
-    const TransportStatus resolved = resolve(host, std::to_string(port), deadline, found, error);
+    const std::string where = host_port_text(host, port);
+    AddrinfoPtr found;
+    const TransportStatus resolved = resolver_.resolve(host, std::to_string(port), deadline, found, error);
     if (resolved != TransportStatus::ok) return resolved;
 
     std::string last = "no address";
@@ -296,8 +223,7 @@ class TcpTransport final : public Transport {
     return all_refused && found != nullptr ? TransportStatus::refused : TransportStatus::failed;
   }
 
-  posix::Resolver resolver_;
-  std::shared_ptr<posix::Lookup> pending_;
+  HostResolver<posix::Resolver> resolver_;
   int fd_ = -1;
 };
 

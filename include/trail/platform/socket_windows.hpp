@@ -1,9 +1,8 @@
 // Plain TCP on Winsock (ws2_32): the Transport (export/transport.hpp) under
 // http:// endpoints on Windows, the counterpart of socket_posix.hpp.
-// Non-blocking sockets and WSAPoll keep every step within the deadline; name
-// resolution runs on a helper thread so that a resolver that never answers
-// cannot hold the flusher (or shutdown) past it. Link ws2_32 (the CMake
-// target does; MSVC also through the #pragma below).
+// Non-blocking sockets and WSAPoll keep every step within the deadline; names
+// resolve off the flusher (resolver.hpp). Link ws2_32 (the CMake target does;
+// MSVC also through the #pragma below).
 #pragma once
 
 #include "../config.hpp"
@@ -12,15 +11,12 @@
 #include <algorithm>
 #include <chrono>
 #include <climits>
-#include <condition_variable>
-#include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 
 #include <winsock2.h>
 #include <ws2tcpip.h>
 
+#include "resolver.hpp"
 #include "windows.hpp"
 
 #if defined(_MSC_VER)
@@ -64,39 +60,17 @@ inline int poll_until(SOCKET s, short events, TransportDeadline deadline) noexce
   }
 }
 
-using AddrinfoPtr = std::unique_ptr<addrinfo, void(WSAAPI*)(addrinfo*)>;
 // getaddrinfo's signature; tests may put a resolver that never answers here.
 using Resolver = int(WSAAPI*)(const char*, const char*, const addrinfo*, addrinfo**);
 
-// One getaddrinfo call, shared between the thread that runs it and the
-// transport that waits for it (which may give up and leave it running).
-struct Lookup {
-  std::string host, port;
-  std::mutex mutex;
-  std::condition_variable done_cv;
-  bool done = false;
-  int rc = 0;
-  addrinfo* result = nullptr;
-
-  ~Lookup() {
-    if (result != nullptr) ::freeaddrinfo(result);
-  }
-};
-
-inline addrinfo lookup_hints(int flags) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_protocol = IPPROTO_TCP;
-  hints.ai_flags = flags;
-  return hints;
-}
+inline std::string resolve_error_text(int rc, int) { return error_text(rc); }
 
 }  // namespace winsock
 
 class TcpTransport final : public Transport {
  public:
-  explicit TcpTransport(winsock::Resolver resolver = ::getaddrinfo) noexcept : resolver_(resolver) {}
+  explicit TcpTransport(winsock::Resolver resolver = ::getaddrinfo) noexcept
+      : resolver_(resolver, winsock::resolve_error_text) {}
   ~TcpTransport() override { close(); }
   TcpTransport(const TcpTransport&) = delete;
   TcpTransport& operator=(const TcpTransport&) = delete;
@@ -207,58 +181,11 @@ class TcpTransport final : public Transport {
     return TransportStatus::failed;
   }
 
-  // Numeric hosts resolve at once; names on a helper thread, waited for until
-  // the deadline. A lookup still running then is kept: the next attempt for
-  // the same host waits for it instead of starting another thread.
-  TransportStatus resolve(const std::string& host, const std::string& port, TransportDeadline deadline,
-                          winsock::AddrinfoPtr& out, std::string& error) {
-    const addrinfo numeric = winsock::lookup_hints(AI_NUMERICHOST);
-    addrinfo* found = nullptr;
-    if (::getaddrinfo(host.c_str(), port.c_str(), &numeric, &found) == 0) {
-      out.reset(found);
-      return TransportStatus::ok;
-    }
-    if (pending_ == nullptr || pending_->host != host || pending_->port != port) {
-      auto lookup = std::make_shared<winsock::Lookup>();
-      lookup->host = host;
-      lookup->port = port;
-      std::thread([lookup, resolver = resolver_] {
-        const addrinfo hints = winsock::lookup_hints(0);
-        addrinfo* result = nullptr;
-        const int rc = resolver(lookup->host.c_str(), lookup->port.c_str(), &hints, &result);
-        std::lock_guard<std::mutex> lock(lookup->mutex);
-        lookup->rc = rc;
-        lookup->result = result;
-        lookup->done = true;
-        lookup->done_cv.notify_all();
-      }).detach();
-      pending_ = std::move(lookup);
-    }
-    // The lookup outlives the lock on its own mutex (pending_ is reset below).
-    const std::shared_ptr<winsock::Lookup> lookup = pending_;
-    {
-      std::unique_lock<std::mutex> lock(lookup->mutex);
-      if (!lookup->done_cv.wait_until(lock, deadline, [&lookup] { return lookup->done; })) {
-        error = "timed out resolving '" + host + "'";
-        return TransportStatus::timeout;
-      }
-    }
-    pending_.reset();
-    if (lookup->rc != 0) {
-      error = "cannot resolve '" + host + "': " + winsock::error_text(lookup->rc);
-      return TransportStatus::failed;
-    }
-    out.reset(lookup->result);
-    lookup->result = nullptr;
-    return TransportStatus::ok;
-  }
-
   TransportStatus connect_impl(const std::string& host, std::uint16_t port, TransportDeadline deadline,
                                std::string& error) {
-    const std::string where =
-        (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
-    winsock::AddrinfoPtr found(nullptr, ::freeaddrinfo);
-    const TransportStatus resolved = resolve(host, std::to_string(port), deadline, found, error);
+    const std::string where = host_port_text(host, port);
+    AddrinfoPtr found;
+    const TransportStatus resolved = resolver_.resolve(host, std::to_string(port), deadline, found, error);
     if (resolved != TransportStatus::ok) return resolved;
 
     std::string last = "no address";
@@ -308,8 +235,7 @@ class TcpTransport final : public Transport {
     return all_refused && found != nullptr ? TransportStatus::refused : TransportStatus::failed;
   }
 
-  winsock::Resolver resolver_;
-  std::shared_ptr<winsock::Lookup> pending_;
+  HostResolver<winsock::Resolver> resolver_;
   SOCKET socket_ = INVALID_SOCKET;
 };
 

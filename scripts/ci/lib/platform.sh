@@ -15,11 +15,12 @@ platform_step() {  # prints how long the previous step took, then the next step'
   [ "$1" = done ] || echo "--- $platform_name: $1"
 }
 
-platform_install() {  # packages...: the toolchain of this stage
+platform_install() {  # packages...: the toolchain of this stage (apt only for what is missing)
   platform_step "install $*"
-  if [ "$(id -u)" = 0 ]; then
+  local packages=(cmake ninja-build libfmt-dev nlohmann-json3-dev doctest-dev "$@")
+  if [ "$(id -u)" = 0 ] && ! dpkg -s "${packages[@]}" >/dev/null 2>&1; then
     apt-get update -qq
-    apt-get install -y -qq --no-install-recommends cmake ninja-build libfmt-dev nlohmann-json3-dev doctest-dev "$@" >/dev/null
+    apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
   fi
 }
 
@@ -43,7 +44,6 @@ platform_test_targets() {
   local name
   for source in tests/test_*.cpp; do
     name=$(basename "$source" .cpp)
-    [ -n "${platform_skip_test:-}" ] && [ "$name" = "$platform_skip_test" ] && continue
     echo "$name"
   done
 }
@@ -54,4 +54,17 @@ platform_test() {
   shift
   platform_step "run $regex"
   ctest --test-dir "$platform_dir" -R "$regex" -j "$jobs" --output-on-failure --timeout 600 "$@"
+}
+
+# toolchain packages...: the whole test suite for one target (a toolchain file
+# under cmake/toolchains/), cross-built and run through CTest.
+platform_suite() {
+  local toolchain=$1
+  shift
+  platform_install "$@"
+  platform_configure "build/ci/$platform_name" -DCMAKE_TOOLCHAIN_FILE="cmake/toolchains/$toolchain.cmake" \
+    -DTRAIL_BUILD_EXAMPLES=OFF
+  platform_build $(platform_test_targets)
+  platform_test '^test_'
+  platform_step done
 }

@@ -3,9 +3,4 @@
 # long, i386 struct alignment) and run under qemu-user.
 platform_name=i686
 source "$(dirname "$0")/../lib/platform.sh"
-platform_install g++-i686-linux-gnu qemu-user
-platform_configure build/ci/i686 -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/i686-linux-gnu.cmake \
-  -DTRAIL_BUILD_EXAMPLES=OFF
-platform_build $(platform_test_targets)
-platform_test '^test_'
-platform_step done
+platform_suite i686-linux-gnu g++-i686-linux-gnu qemu-user
