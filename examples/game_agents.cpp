@@ -1,7 +1,8 @@
-// game_agents: a frame loop updating 200 NPC agents on one thread. Each NPC
-// is a session (one trace); every frame it perceives, plans and acts, now and
-// then calls a tool (which may fail) or a language model whose answer comes
-// back frames later. Traces go to trail-traces.jsonl (or to the collector in
+// game_agents: a frame loop (TRAIL_FRAME) updating 200 NPC agents on one
+// thread. Each NPC is a session of two rounds, each round an episode (its own
+// trace, linked to the previous one); every frame it perceives, plans and
+// acts, now and then calls a tool (which may fail) or a language model whose
+// answer comes back frames later. Traces go to trail-traces.jsonl (or to the collector in
 // OTEL_EXPORTER_OTLP_ENDPOINT); a summary and self-checks are printed.
 #include <chrono>
 #include <cmath>
@@ -12,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include <trail/frame.hpp>
 #include <trail/metrics.hpp>
 #include <trail/runtime.hpp>
 #include <trail/genai.hpp>
@@ -23,6 +25,7 @@ namespace {
 
 constexpr int kAgents = 200;
 constexpr int kFrames = 120;
+constexpr int kRoundFrames = kFrames / 2;  // a new episode for every NPC at half time
 constexpr int kThinkEvery = 3;  // NPCs think every 3rd frame, staggered (AI level of detail)
 constexpr auto kFrameBudget = std::chrono::milliseconds(8);
 constexpr const char* kModel = "llama3.2:1b";
@@ -140,15 +143,19 @@ struct Npc {
     thinking.reset();
   }
 
-  void end(Expected& ex) {
-    if (thinking) finish_model_call(ex);  // the game is over: take the answer now
-    if (failures >= 3) {
-      session.end(trail::EndState::fail, "too many failures");
+  // The round is over: a new episode (the session's next trace) or, after
+  // the last round, the end of the session.
+  void end_round(Expected& ex, bool last) {
+    if (last && thinking) finish_model_call(ex);  // the game is over: take the answer now
+    const bool failed = failures >= 3;
+    const trail::EndState state = failed ? trail::EndState::fail : trail::EndState::success;
+    if (last) session.end(state, failed ? "too many failures" : "");
+    else session.new_episode(state, failed ? "too many failures" : "");
+    if (failed) {
       ++ex.failed_sessions;
       ++ex.errors;
-    } else {
-      session.end(trail::EndState::success);
     }
+    failures = 0;
     ++ex.spans;
   }
 };
@@ -172,16 +179,19 @@ int main() {
   for (int frame = 0; frame < kFrames; ++frame) {
     const auto frame_start = std::chrono::steady_clock::now();
     {
-      TRAIL_SPAN_VAR(frame_span, "frame");  // its own trace: the NPCs' spans go to theirs
-      frame_span.set("game.frame", frame);
-      for (int i = frame % kThinkEvery; i < kAgents; i += kThinkEvery) npcs[i].update(frame, npcs, ex);
+      // This scope is a frame: a span of its own trace ("frame main"); the
+      // NPCs' spans go to their sessions' traces, numbered with frame.number.
+      TRAIL_FRAME("main");
       ++ex.spans;
+      if (frame == kRoundFrames)
+        for (auto& npc : npcs) npc.end_round(ex, /*last=*/false);
+      for (int i = frame % kThinkEvery; i < kAgents; i += kThinkEvery) npcs[i].update(frame, npcs, ex);
     }
     const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - frame_start;
     frame_time.record(took.count());
     std::this_thread::sleep_until(frame_start + kFrameBudget);
   }
-  for (auto& npc : npcs) npc.end(ex);
+  for (auto& npc : npcs) npc.end_round(ex, /*last=*/true);
   const std::chrono::duration<double> run = std::chrono::steady_clock::now() - start;
 
   std::printf("game_agents: %d NPC agents, %d frames in %.2f s\n", kAgents, kFrames, run.count());
@@ -190,7 +200,7 @@ int main() {
   const auto& metrics = outcome.metrics;
   const trail::Summary& summary = outcome.summary;
   demo::Checks& check = outcome.check;
-  std::size_t llm = 0, perceive = 0, failed_sessions = 0, root_sessions = 0;
+  std::size_t llm = 0, perceive = 0, failed_sessions = 0, root_sessions = 0, linked_episodes = 0, framed = 0;
   std::int64_t tokens = 0;
   for (const auto& s : spans) {
     if (s.name == std::string("chat ") + kModel) {
@@ -200,13 +210,20 @@ int main() {
     }
     if (s.name == "perceive") ++perceive;
     if (demo::string_attribute(s, "session.end_state") == "fail") ++failed_sessions;
-    if (!demo::string_attribute(s, "session.end_state").empty() && !s.parent_span_id.valid()) ++root_sessions;
+    if (!demo::string_attribute(s, "session.end_state").empty() && !s.parent_span_id.valid()) {
+      ++root_sessions;
+      linked_episodes += s.links.size();
+    }
+    if (s.name == "perceive" && trail::find_attribute(s.attributes, "frame.number") != nullptr) ++framed;
   }
   if (all_sampled) {
-    check.expect(summary.sessions == kAgents && root_sessions == kAgents, "one ended session per agent (%zu of %d)",
-                 summary.sessions, kAgents);
-    // Sessions interleaved on one thread: each NPC's spans are in its own trace.
-    check.expect(summary.traces == kAgents + kFrames, "traces == agents + frames (%zu)", summary.traces);
+    check.expect(summary.sessions == 2 * kAgents && root_sessions == 2 * kAgents,
+                 "two ended episodes per agent (%zu of %d)", summary.sessions, 2 * kAgents);
+    check.expect(linked_episodes == kAgents, "each second episode linked to the first (%zu)", linked_episodes);
+    // Sessions interleaved on one thread: each NPC's spans are in its episode's trace; each frame is a trace.
+    check.expect(summary.traces == 2 * kAgents + kFrames, "traces == episodes + frames (%zu)",
+                 summary.traces);
+    check.expect(framed == perceive, "every perceive span has its frame.number (%zu)", framed);
     check.expect(spans.size() == ex.spans, "spans == spans made (%zu of %zu)", spans.size(), ex.spans);
     check.expect(summary.errors == ex.errors, "errors == failures made (%zu of %zu)", summary.errors, ex.errors);
     check.expect(perceive == std::size_t{kAgents} * kFrames / kThinkEvery, "perceive spans == agent updates (%zu)",

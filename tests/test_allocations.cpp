@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include <trail/frame.hpp>
 #include <trail/trail.hpp>
 
 #include "support/allocation_counter.hpp"
@@ -25,8 +26,15 @@ struct Agent {
   void think() { TRAIL_FUNCTION(); }
 };
 
+// One frame of a loop (its first one per thread makes the histogram series).
+void frame() {
+  TRAIL_FRAME("allocation loop");
+  TRAIL_SPAN("in a frame");
+}
+
 // Everything the recording side offers, once.
 void record_everything(int i, const std::string& target) {
+  frame();
   {
     TRAIL_SPAN_VAR(s, "score");
     s.set("nodes", i);
@@ -71,6 +79,7 @@ TEST_CASE("recording performs no heap allocation after the thread's first span" 
   trail::test::recorded();
   const std::string target = "north gate";  // short: fits std::string's inline buffer too
   { TRAIL_SPAN("first"); }                  // registers the ring: the one allocation allowed
+  frame();                                  // and the frame histogram's series
 
   constexpr int kIterations = 2000;
   const std::uint64_t before = trail::test::allocations();

@@ -65,18 +65,19 @@ echo "timeline: demo recorded $spans spans; trail-run.html is $(stat -c %s "$run
 r=$(hook "$run/trail-run.html")
 echo "$r" | head -c 600; echo
 check "$r" "r.spans === $spans" "the page shows every span of the run ($spans)"
-check "$r" "r.sessions === 200" "200 sessions"
-check "$r" "r.lanes === 201 && r.threadLanes === 1" "a lane per session plus one for the game thread"
+check "$r" "r.sessions === 400" "400 sessions (200 NPCs, two episodes each)"
+check "$r" "r.frames === 120" "120 frame marks"
+check "$r" "r.lanes === 401 && r.threadLanes === 1" "a lane per episode plus one for the game thread"
 check "$r" "r.clicked && r.clicked.startsWith('chat ') && r.details.includes('gen_ai.request.model') && r.details.includes('LLM call')" \
   "clicking an LLM call shows its attributes, model and tokens"
-check "$r" "r.summaryNames >= 8 && r.sessionStates.success + r.sessionStates.fail === 200" "summary: names and sessions by end state"
+check "$r" "r.summaryNames >= 8 && r.sessionStates.success + r.sessionStates.fail === 400" "summary: names and sessions by end state"
 check "$r" "r.metricCharts >= 5" "metric charts"
 
 # 2. The converter: the same span count from the JSON lines files.
 "$build/tools/timeline/trail-timeline" -o "$run/converted.html" --perfetto "$run/converted.pftrace" \
   "$run/trail-traces.jsonl" "$run/trail-metrics.jsonl"
 c=$(hook "$run/converted.html")
-check "$c" "r.spans === $spans && r.sessions === 200 && r.lanes === 201" "trail-timeline: jsonl -> html keeps all $spans spans"
+check "$c" "r.spans === $spans && r.sessions === 400 && r.lanes === 401" "trail-timeline: jsonl -> html keeps all $spans spans"
 
 # The converter is installed with the package.
 cmake --install "$build" --prefix "$run/prefix" >/dev/null

@@ -38,6 +38,15 @@
   const traceId = (t) => D.traces.substr(t * 32, 32);
   let endTime = 1;
   for (let i = 0; i < N; i++) endTime = Math.max(endTime, start[i] + dur[i]);
+  // Frame marks (TRAIL_FRAME): the starts of the `frame {name}` root spans with frame.number, in order.
+  const FRAME_NUMBER = keyIndex('frame.number'), frameMarks = [], frameNumber = [];
+  if (FRAME_NUMBER >= 0) {
+    for (let i = 0; i < N; i++) {
+      if (parent[i] !== -1 || !S[name[i]].startsWith('frame ')) continue;
+      const n = attrValue(attrs[i], FRAME_NUMBER);
+      if (n !== undefined) { frameMarks.push(start[i]); frameNumber.push(n); }
+    }
+  }
 
   // ---- lanes: one per session trace, one per thread for the rest ----------
   const sessionRoot = new Map();  // trace -> root position
@@ -186,9 +195,24 @@
       fill('#d5d9e0', 1); ctx.fillRect(0, top + lane.h - 1, W, 1);
     }
     fill(fillNow, 1);
+    drawFrameMarks();
     if (selBox) { ctx.strokeStyle = '#000'; ctx.lineWidth = 2; ctx.strokeRect(selBox[0], selBox[1] + 0.5, selBox[2], selBox[3] - 1); }
     if (selected >= 0) drawParentLink();
     drawRuler();
+  }
+  // A thin line at each frame start over every lane, numbered on the ruler's
+  // edge; only when frames are at least 4 pixels apart on average.
+  function drawFrameMarks() {
+    let i = 0, hi = frameMarks.length;
+    while (i < hi) { const m = (i + hi) >> 1; if (frameMarks[m] < view.t0) i = m + 1; else hi = m; }
+    let end = i;
+    while (end < frameMarks.length && frameMarks[end] <= view.t1) end++;
+    if (end === i || (end - i) * 4 > W - LABEL) return;
+    fill('#8a6fd1', 0.5);
+    for (let k = i; k < end; k++) ctx.fillRect(Math.floor(xOf(frameMarks[k])), RULER, 1, H - RULER);
+    fill('#8a6fd1', 1);
+    if ((end - i) * 40 <= W - LABEL) for (let k = i; k < end; k++) ctx.fillText('#' + frameNumber[k], xOf(frameMarks[k]) + 2, RULER + 6);
+    fill(fillNow, 1);
   }
   function firstLane(y) {
     let lo = 0, hi = lanes.length;
@@ -453,7 +477,7 @@
   window.trail = { spans: N, lanes: lanes.length, sessions: sessionRoot.size, loadMs, draw, findSpan, reveal, view, summary };
   const hash = location.hash;
   if (hash.includes('test')) {
-    const result = { spans: N, lanes: lanes.length, sessions: sessionRoot.size, threadLanes: lanes.filter((l) => !l.session).length,
+    const result = { spans: N, lanes: lanes.length, sessions: sessionRoot.size, threadLanes: lanes.filter((l) => !l.session).length, frames: frameMarks.length,
       loadMs: Math.round(loadMs), pageMs: Math.round(tScript), jsonMs: Math.round(tJson - tScript), layoutMs: Math.round(tLayout - tJson) };
     const frame = () => { const t = performance.now(); for (let k = 0; k < 5; k++) draw(); return (performance.now() - t) / 5; };
     fit(); result.frameMsAll = +frame().toFixed(2);

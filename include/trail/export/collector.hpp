@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -221,6 +222,15 @@ class Collector {
     SpanLink link;
   };
 
+  // The marks of one TRAIL_FRAME site on one thread: (time, frame number),
+  // oldest first, the last kFrameMarks.
+  struct FrameLoop {
+    const char* name;
+    std::uint64_t thread_id;
+    std::deque<std::pair<std::uint64_t, std::uint64_t>> marks;
+  };
+  static constexpr std::size_t kFrameMarks = 4096, kFrameLoops = 64;
+
   // What an annotation id stands for (record.hpp NoteKind).
   struct Note {
     std::string trace_state;
@@ -327,6 +337,8 @@ class Collector {
         return 1 + continuation_count(r.size, 64 - plain_text_offset);
       }
       case RecordType::frame:
+        add_frame_mark(r.frame.name, ring.thread_id(), clock_.to_unix_ns(r.frame.time), r.span_id);
+        return 1;
       case RecordType::continuation:
         break;
     }
@@ -460,7 +472,8 @@ class Collector {
     if (r.size != 0) annotate(s, r.size, (r.slot & span_genai) != 0);
     if (r.slot & span_genai) rewrite_genai_span(s, genai_);
     if (s.name.empty()) s.name = "unnamed";
-    s.attributes.reserve(s.attributes.size() + 4);  // one allocation for the 4 added below
+    s.attributes.reserve(s.attributes.size() + 5);  // one allocation for the 5 added below
+    if (!frames_.empty()) add_frame_number(s, thread_id);
     if (meta != nullptr && meta->function != nullptr && code_.mode != CodeAttributes::off) {
       const Site& site = code_site(meta);
       add_attribute(s.attributes, s.dropped_attributes_count, {"code.function.name", site.function},
@@ -474,6 +487,42 @@ class Collector {
     if (find_attribute(s.attributes, "thread.id") == nullptr)
       add_attribute(s.attributes, s.dropped_attributes_count, {"thread.id", static_cast<std::int64_t>(thread_id)},
                     limits_.attribute_count);
+  }
+
+  // A TRAIL_FRAME mark. Loops are per site and thread; past kFrameLoops the
+  // one marked longest ago is forgotten (threads that ended).
+  void add_frame_mark(const char* name, std::uint64_t thread_id, std::uint64_t time, std::uint64_t number) {
+    auto it = std::find_if(frames_.begin(), frames_.end(),
+                           [&](const FrameLoop& l) { return l.name == name && l.thread_id == thread_id; });
+    if (it == frames_.end()) {
+      if (frames_.size() == kFrameLoops)
+        frames_.erase(std::min_element(frames_.begin(), frames_.end(), [](const FrameLoop& a, const FrameLoop& b) {
+          return a.marks.back().first < b.marks.back().first;
+        }));
+      it = frames_.insert(frames_.end(), FrameLoop{name, thread_id, {}});
+    }
+    it->marks.emplace_back(time, number);
+    if (it->marks.size() > kFrameMarks) it->marks.pop_front();
+  }
+
+  // frame.number: the frame that the span started in, of the loop marked
+  // last on the span's thread, else of the loop marked last anywhere; none
+  // when it started before the oldest mark remembered or set its own.
+  void add_frame_number(SpanData& s, std::uint64_t thread_id) {
+    const FrameLoop* loop = nullptr;
+    bool own_thread = false;
+    for (const FrameLoop& l : frames_) {
+      const bool mine = l.thread_id == thread_id;
+      if (own_thread && !mine) continue;
+      if (loop == nullptr || (mine && !own_thread) || l.marks.back().first > loop->marks.back().first) loop = &l;
+      own_thread = own_thread || mine;
+    }
+    if (loop == nullptr || s.start_time_unix_nano < loop->marks.front().first) return;
+    if (find_attribute(s.attributes, "frame.number") != nullptr) return;
+    const auto after = std::upper_bound(loop->marks.begin(), loop->marks.end(), s.start_time_unix_nano,
+                                        [](std::uint64_t t, const auto& mark) { return t < mark.first; });
+    add_attribute(s.attributes, s.dropped_attributes_count,
+                  {"frame.number", static_cast<std::int64_t>(std::prev(after)->second)}, limits_.attribute_count);
   }
 
   // What the span's context annotation stands for: the tracestate it was
@@ -547,6 +596,7 @@ class Collector {
   std::uint64_t pass_ = 0;
   std::unordered_map<std::uint64_t, Pending> pending_;
   std::unordered_map<std::uint32_t, Note> notes_;
+  std::vector<FrameLoop> frames_;
   std::vector<Deferred> deferred_;
   std::unordered_map<const SpanMeta*, Site> code_sites_;
   std::uint64_t orphaned_ = 0;

@@ -109,6 +109,15 @@ inline constexpr std::string_view viewer_tail[] = {
   const traceId = (t) => D.traces.substr(t * 32, 32);
   let endTime = 1;
   for (let i = 0; i < N; i++) endTime = Math.max(endTime, start[i] + dur[i]);
+  // Frame marks (TRAIL_FRAME): the starts of the `frame {name}` root spans with frame.number, in order.
+  const FRAME_NUMBER = keyIndex('frame.number'), frameMarks = [], frameNumber = [];
+  if (FRAME_NUMBER >= 0) {
+    for (let i = 0; i < N; i++) {
+      if (parent[i] !== -1 || !S[name[i]].startsWith('frame ')) continue;
+      const n = attrValue(attrs[i], FRAME_NUMBER);
+      if (n !== undefined) { frameMarks.push(start[i]); frameNumber.push(n); }
+    }
+  }
 
   // ---- lanes: one per session trace, one per thread for the rest ----------
   const sessionRoot = new Map();  // trace -> root position
@@ -216,7 +225,8 @@ inline constexpr std::string_view viewer_tail[] = {
           const s = row[i], st = start[s];
           if (st > view.t1) break;
           const en = st + dur[s];
-          if (en < view.t0) { i++; continue; }
+    )trail",
+    R"trail(      if (en < view.t0) { i++; continue; }
           const x0 = Math.max(LABEL, xOf(st)), x1 = Math.min(W, xOf(en));
           const dim = match !== null && !match.has(name[s]);
           if (x1 - x0 >= 3) {
@@ -224,8 +234,7 @@ inline constexpr std::string_view viewer_tail[] = {
             ctx.fillRect(x0, y + 1, x1 - x0 - 0.5, ROW - 2);
             if (x1 - x0 > 28) {
               fill(status[s] === 2 ? '#fff' : '#111', dim ? 0.2 : 1);
-            )trail",
-    R"trail(  const text = S[name[s]] + ' ' + human(dur[s]);
+              const text = S[name[s]] + ' ' + human(dur[s]);
               const chars = Math.floor((x1 - x0 - 6) / 6);
               ctx.fillText(chars >= text.length ? text : text.slice(0, Math.max(0, chars - 1)) + '\u2026', x0 + 3, y + ROW / 2);
             }
@@ -258,9 +267,24 @@ inline constexpr std::string_view viewer_tail[] = {
       fill('#d5d9e0', 1); ctx.fillRect(0, top + lane.h - 1, W, 1);
     }
     fill(fillNow, 1);
+    drawFrameMarks();
     if (selBox) { ctx.strokeStyle = '#000'; ctx.lineWidth = 2; ctx.strokeRect(selBox[0], selBox[1] + 0.5, selBox[2], selBox[3] - 1); }
     if (selected >= 0) drawParentLink();
     drawRuler();
+  }
+  // A thin line at each frame start over every lane, numbered on the ruler's
+  // edge; only when frames are at least 4 pixels apart on average.
+  function drawFrameMarks() {
+    let i = 0, hi = frameMarks.length;
+    while (i < hi) { const m = (i + hi) >> 1; if (frameMarks[m] < view.t0) i = m + 1; else hi = m; }
+    let end = i;
+    while (end < frameMarks.length && frameMarks[end] <= view.t1) end++;
+    if (end === i || (end - i) * 4 > W - LABEL) return;
+    fill('#8a6fd1', 0.5);
+    for (let k = i; k < end; k++) ctx.fillRect(Math.floor(xOf(frameMarks[k])), RULER, 1, H - RULER);
+    fill('#8a6fd1', 1);
+    if ((end - i) * 40 <= W - LABEL) for (let k = i; k < end; k++) ctx.fillText('#' + frameNumber[k], xOf(frameMarks[k]) + 2, RULER + 6);
+    fill(fillNow, 1);
   }
   function firstLane(y) {
     let lo = 0, hi = lanes.length;
@@ -342,7 +366,8 @@ inline constexpr std::string_view viewer_tail[] = {
     const ev = events.get(s) || [];
     if (ev.length) {
       h += '<h3>events</h3><table>';
-      for (const e of ev) h += '<tr><td>+' + human(e[2]) + '</td><td' + (S[e[1]] === 'exception' ? ' class="error"' : '') + '>' + esc(S[e[1]]) + '<table>' + attrRows(e[3]) + '</table></td></tr>';
+      for (const e of ev) h += '<tr><td>+' + human(e[2]) + '</td><td' + (S[e[1]] === 'exception' ? ' class="error"' : '') + '>' + esc(S[e[1]]) + '<table)trail",
+    R"trail(>' + attrRows(e[3]) + '</table></td></tr>';
       h += '</table>';
     }
     const kids = [];
@@ -365,8 +390,7 @@ inline constexpr std::string_view viewer_tail[] = {
   }
   $('details').addEventListener('click', (e) => { const t = e.target.closest('[data-span]'); if (t) reveal(+t.dataset.span); });
 
-  // ---- input -------------------------------------------------------------)trail",
-    R"trail(-
+  // ---- input --------------------------------------------------------------
   function zoom(factor, x) {
     const t = tOf(x), span = Math.min(Math.max((view.t1 - view.t0) * factor, 50), endTime * 4 + 1e6);
     const f = (x - LABEL) / (W - LABEL);
@@ -490,7 +514,8 @@ inline constexpr std::string_view viewer_tail[] = {
       g.fillStyle = '#4d7cfe'; g.strokeStyle = '#4d7cfe';
       if (m.type === 'histogram' && m.buckets.length) {  // the last point's buckets
         const max = Math.max(1, ...m.buckets), w = c.width / m.buckets.length;
-        m.buckets.forEach((n, k) => { const h = n / max * (c.height - 12); g.fillRect(k * w + 1, c.height - 12 - h, w - 2, h); });
+        m.buckets.forEach((n, k) => { const h = n / max * (c.heigh)trail",
+    R"trail(t - 12); g.fillRect(k * w + 1, c.height - 12 - h, w - 2, h); });
         g.fillStyle = '#596273'; g.font = '9px sans-serif';
         m.bounds.forEach((b, k) => g.fillText(String(b), (k + 1) * w - 6, c.height - 2));
       } else if (m.v.length) {  // value over the run's time
@@ -511,8 +536,7 @@ inline constexpr std::string_view viewer_tail[] = {
   }
   for (const t of ['timeline', 'summary', 'metrics']) $('tab-' + t).addEventListener('click', () => tab(t));
   $('panel').addEventListener('click', (e) => {
-    const a = e.target.closest('[data)trail",
-    R"trail(-name]');
+    const a = e.target.closest('[data-name]');
     if (a) { $('search').value = a.dataset.name; search(a.dataset.name); tab('timeline'); }
   });
 
@@ -527,7 +551,7 @@ inline constexpr std::string_view viewer_tail[] = {
   window.trail = { spans: N, lanes: lanes.length, sessions: sessionRoot.size, loadMs, draw, findSpan, reveal, view, summary };
   const hash = location.hash;
   if (hash.includes('test')) {
-    const result = { spans: N, lanes: lanes.length, sessions: sessionRoot.size, threadLanes: lanes.filter((l) => !l.session).length,
+    const result = { spans: N, lanes: lanes.length, sessions: sessionRoot.size, threadLanes: lanes.filter((l) => !l.session).length, frames: frameMarks.length,
       loadMs: Math.round(loadMs), pageMs: Math.round(tScript), jsonMs: Math.round(tJson - tScript), layoutMs: Math.round(tLayout - tJson) };
     const frame = () => { const t = performance.now(); for (let k = 0; k < 5; k++) draw(); return (performance.now() - t) / 5; };
     fit(); result.frameMsAll = +frame().toFixed(2);
