@@ -127,10 +127,18 @@ inline void print_stats(const trail::Stats& st) {
               static_cast<unsigned long long>(st.records_dropped_ring_full));
 }
 
+// g++ checks formats against glibc's printf (gnu_printf), which mingw's C++
+// runtime also provides; its plain `printf` archetype there is the Windows CRT's.
+#if defined(__GNUC__) && !defined(__clang__)
+#define TRAIL_EXAMPLE_PRINTF_FORMAT __attribute__((format(gnu_printf, 3, 4)))
+#else
+#define TRAIL_EXAMPLE_PRINTF_FORMAT __attribute__((format(printf, 3, 4)))
+#endif
+
 // Self-checks: one "check ok|FAILED: ..." line each, then the exit code.
 class Checks {
  public:
-  void expect(bool ok, const char* format, ...) __attribute__((format(printf, 3, 4))) {
+  void expect(bool ok, const char* format, ...) TRAIL_EXAMPLE_PRINTF_FORMAT {
     std::va_list args;
     va_start(args, format);
     std::printf("check %s: ", ok ? "ok" : "FAILED");
