@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
+# ci-lane: after-servers (.ci/run builds and runs it in the server lane, once its waiting stages are done)
 # Windows: the test suite, the plugin (DLL) matrix, the DLL exit policy and
 # both demos, cross-built with mingw-w64 (posix threads, static runtime) and
 # run under wine, all through CTest. test_fork is POSIX-only: CTest runs a
 # stand-in that says it is skipped. No build type (no optimization): this
 # stage checks behaviour, and compiling is most of its time.
 platform_name=windows
-source "$(dirname "$0")/../lib/platform.sh"
+source "$(dirname "$0")/lib/platform.sh"
 platform_install g++-mingw-w64-x86-64-posix wine wine64
 # Headless wine in a prefix of this stage's own; no Mono / Gecko prompts.
 export WINEDEBUG=-all WINEPREFIX=$PWD/build/ci/windows-wineprefix WINEDLLOVERRIDES="mscoree,mshtml="
