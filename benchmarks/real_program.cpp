@@ -20,7 +20,8 @@
 //   paced      1 M spans/s target for 1 s: drops and flusher share of a core
 //   idle       wake-ups per second of trail's threads with nothing recorded
 //
-// Options: --quick (fewer samples, for CI smoke runs).
+// Options: --quick (fewer samples, for CI smoke runs); --burst-only (only
+// the burst section: for repeated runs when comparing two builds).
 #include <trail/runtime.hpp>
 
 #include <algorithm>
@@ -375,8 +376,11 @@ void run_idle() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i)
+  bool burst_only = false;
+  for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--quick") == 0) g_quick = true;
+    if (std::strcmp(argv[i], "--burst-only") == 0) burst_only = true;
+  }
   std::printf("real_program (%s), %.2f ticks/ns, load average: ", TRAIL_BENCH_OPT, ticks_per_ns());
   std::fflush(stdout);
   {
@@ -386,7 +390,7 @@ int main(int argc, char** argv) {
     std::printf("%s\n", line.c_str());
   }
 
-  run_idle();
+  if (!burst_only) run_idle();
 
   Receiver receiver;
   if (!receiver.server.ok()) {
@@ -403,6 +407,10 @@ int main(int argc, char** argv) {
               kBurst, kPauseNs / 1000, rounds, b.raw / ticks_per_ns(), b.empty / ticks_per_ns(), b.empty / b.raw,
               b.attrs / ticks_per_ns(), b.attrs / b.raw, static_cast<unsigned long long>(b.dropped),
               static_cast<unsigned long long>(b.spans));
+  if (burst_only) {
+    trail::shutdown();
+    return 0;
+  }
 
   const int samples = g_quick ? 100000 : 1000000;
   const std::uint64_t d0 = spans_dropped();
