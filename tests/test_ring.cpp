@@ -174,7 +174,7 @@ TEST_CASE("spans: a full ring drops and counts, and a long string survives the w
     dropped = ring->spans_dropped();
     {
       TRAIL_SPAN_VAR(s, "no room");
-      s.set("k", 1);
+      s.set("k", std::string(50, 'k'));  // a record of its own (not packed): dropped and counted
     }
     records_dropped = ring->records_dropped();
     collector.collect(spans);  // frees the ring: positions now 64
@@ -201,6 +201,56 @@ TEST_CASE("spans: a full ring drops and counts, and a long string survives the w
   const auto* wrapped = trail::test::find_span(spans, "wrapped");
   REQUIRE(wrapped != nullptr);
   CHECK(std::get<std::string>(*find_attribute(wrapped->attributes, "long")) == long_value);
+}
+
+TEST_CASE("spans: a span whose pending attributes and end do not fit is dropped whole and counted") {
+  trail::test::recorded();
+  trail::detail::Collector collector;
+  const auto before = collector.counts();
+  std::vector<trail::SpanData> spans;
+  trail::set_ring_capacity(64);
+  std::thread([&] {
+    for (int i = 0; i < 63; ++i) {
+      TRAIL_SPAN("fill");
+    }
+    Ring* ring = trail::detail::this_thread().ring;
+    REQUIRE(ring != nullptr);
+    {
+      TRAIL_SPAN_VAR(s, "two lines, one free");  // pack + end: dropped as a whole, no orphan record
+      s.set("a", 1);
+      s.set("b", 2.0);
+    }
+    CHECK(ring->spans_dropped() == 1);
+    CHECK(ring->records_dropped() == 0);
+    {
+      TRAIL_SPAN("one line, one free");
+    }
+    {
+      TRAIL_SPAN_VAR(s, "full mid-span");
+      for (int i = 0; i < 4; ++i) s.set("n", i);  // the fourth writes the first pack: no room
+    }
+    CHECK(ring->spans_dropped() == 2);
+    CHECK(ring->records_dropped() == 1);
+    CHECK(ring->write_position() == 64);
+    collector.collect(spans);  // frees the ring
+    {
+      TRAIL_SPAN_VAR(s, "after the drain");
+      for (int i = 0; i < 7; ++i) s.set("n", i);
+    }
+  }).join();
+  trail::set_ring_capacity(16384);
+  collector.collect_all(spans);
+  const auto after = collector.counts();
+  CHECK(after.spans_recorded - before.spans_recorded == 63 + 1 + 1);
+  CHECK(after.spans_dropped_ring_full - before.spans_dropped_ring_full == 2);
+  CHECK(after.records_dropped_ring_full - before.records_dropped_ring_full == 1);
+  CHECK(spans.size() == 65);
+  CHECK(trail::test::find_span(spans, "one line, one free") != nullptr);
+  CHECK(trail::test::find_span(spans, "two lines, one free") == nullptr);
+  const auto* last = trail::test::find_span(spans, "after the drain");
+  REQUIRE(last != nullptr);
+  CHECK(std::get<std::int64_t>(*find_attribute(last->attributes, "n")) == 6);
+  CHECK(collector.deferred() == 0);
 }
 
 TEST_CASE("stress: 8 threads x 200,000 spans while a consumer drains") {

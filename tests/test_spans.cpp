@@ -144,6 +144,142 @@ TEST_CASE("attributes of every type, replaced keys, events and error status") {
   CHECK(s.status_message == "no path");
 }
 
+namespace {
+
+// Ring lines a span with `n` attributes (cycling through bool, int, double,
+// a short string) takes on this thread, and the attributes it comes back with.
+std::uint64_t lines_of_span_with(int n) {
+  static const char* keys[] = {"a0", "a1", "a2", "a3", "a4", "a5", "a6"};
+  const trail::detail::Ring* ring = trail::detail::this_thread().ring;
+  const std::uint64_t before = ring->write_position();
+  {
+    TRAIL_SPAN_VAR(s, "packed");
+    for (int i = 0; i < n; ++i) {
+      switch (i % 4) {
+        case 0: s.set(keys[i], i % 8 == 0); break;
+        case 1: s.set(keys[i], i); break;
+        case 2: s.set(keys[i], i + 0.5); break;
+        default: s.set(keys[i], std::string(static_cast<std::size_t>(i), 'x')); break;
+      }
+    }
+  }
+  return ring->write_position() - before;
+}
+
+}  // namespace
+
+TEST_CASE("scalar and short string attributes go three to a ring line, written with the end") {
+  recorded();
+  { TRAIL_SPAN("registers the ring"); }
+  for (const int n : {0, 1, 2, 3, 4, 7}) {
+    CAPTURE(n);
+    // 1 end line + one line per 3 attributes (the last pack shares the end's reservation).
+    CHECK(lines_of_span_with(n) == 1 + static_cast<std::uint64_t>((n + 2) / 3));
+    const auto spans = recorded();
+    const auto* s = find_span(spans, "packed");
+    REQUIRE(s != nullptr);
+    CHECK(s->attributes.size() == static_cast<std::size_t>(n) + 4);  // + code.* and thread.id
+    CHECK(s->dropped_attributes_count == 0);
+    if (n >= 1) CHECK(std::get<bool>(*find_attribute(s->attributes, "a0")) == true);
+    if (n >= 2) CHECK(std::get<std::int64_t>(*find_attribute(s->attributes, "a1")) == 1);
+    if (n >= 3) CHECK(std::get<double>(*find_attribute(s->attributes, "a2")) == 2.5);
+    if (n >= 4) CHECK(std::get<std::string>(*find_attribute(s->attributes, "a3")) == "xxx");
+    if (n >= 7) {
+      CHECK(std::get<bool>(*find_attribute(s->attributes, "a4")) == false);
+      CHECK(std::get<std::int64_t>(*find_attribute(s->attributes, "a5")) == 5);
+      CHECK(std::get<double>(*find_attribute(s->attributes, "a6")) == 6.5);
+    }
+  }
+}
+
+TEST_CASE("packed and unpacked attributes keep the order of sets: a key set again wins") {
+  recorded();
+  { TRAIL_SPAN("registers the ring"); }
+  const trail::detail::Ring* ring = trail::detail::this_thread().ring;
+  const std::uint64_t before = ring->write_position();
+  const std::string nine(9, 'n');
+  {
+    TRAIL_SPAN_VAR(s, "mixed");
+    s.set("eight", "12345678");           // 8 bytes: packed
+    s.set("nine", nine);                  // 9 bytes: a record of its own, after the pending pack
+    s.set("empty", "");
+    s.set("nul", std::string_view("a\0b", 3));
+    s.set("k", 1);
+    s.set("k", std::string(20, 'k'));     // the string, set last, wins
+    s.set("j", std::string(20, 'j'));
+    s.set("j", 5);                        // the int, set last, wins
+    for (int i = 0; i < 5; ++i) s.set("same", i);  // twice in one pack, and across packs
+    s.set("arr", 1.5);
+    s.set("arr", {"x", "y"});             // a string array after a pending double
+    s.set("flag", true);
+    s.set("flag", false);
+  }
+  // packs [eight] [empty nul k] [j same same] [same same same] [arr] [flag flag]+end, records nine,
+  // k, j, and the array (a header and two items)
+  CHECK(ring->write_position() - before == 13);
+  const auto spans = recorded();
+  const auto* s = find_span(spans, "mixed");
+  REQUIRE(s != nullptr);
+  CHECK(std::get<std::string>(*find_attribute(s->attributes, "eight")) == "12345678");
+  CHECK(std::get<std::string>(*find_attribute(s->attributes, "nine")) == nine);
+  CHECK(std::get<std::string>(*find_attribute(s->attributes, "empty")).empty());
+  CHECK(std::get<std::string>(*find_attribute(s->attributes, "nul")) == std::string("a\0b", 3));
+  CHECK(std::get<std::string>(*find_attribute(s->attributes, "k")) == std::string(20, 'k'));
+  CHECK(std::get<std::int64_t>(*find_attribute(s->attributes, "j")) == 5);
+  CHECK(std::get<std::int64_t>(*find_attribute(s->attributes, "same")) == 4);
+  CHECK(std::get<std::vector<std::string>>(*find_attribute(s->attributes, "arr")) == std::vector<std::string>{"x", "y"});
+  CHECK(std::get<bool>(*find_attribute(s->attributes, "flag")) == false);
+  CHECK(s->attributes.size() == 9 + 4);
+}
+
+TEST_CASE("the attribute count limit cuts in the middle of a pack, and a replaced key is not a drop") {
+  recorded();
+  {
+    TRAIL_SPAN_VAR(s, "limited");
+    s.set("a", 1);
+    s.set("b", 2);
+    s.set("c", 3);  // the third of the pack: past the limit of 2
+    s.set("a", 10); // the next pack: replaces, not dropped
+  }
+  trail::detail::Collector limited({/*attribute_count=*/2, 128, 128});
+  std::vector<trail::SpanData> spans;
+  limited.collect_all(spans);
+  REQUIRE(spans.size() == 1);
+  REQUIRE(spans[0].attributes.size() == 2);
+  CHECK(std::get<std::int64_t>(*find_attribute(spans[0].attributes, "a")) == 10);
+  CHECK(std::get<std::int64_t>(*find_attribute(spans[0].attributes, "b")) == 2);
+  CHECK(find_attribute(spans[0].attributes, "c") == nullptr);
+  CHECK(spans[0].dropped_attributes_count == 1 + 4);  // c, and the code.* and thread.id attributes
+}
+
+TEST_CASE("event and link attributes are recorded as they are set, beside the span's pending ones") {
+  recorded();
+  const trail::Context target = [] {
+    TRAIL_SPAN("link target");
+    return trail::current();
+  }();
+  {
+    TRAIL_SPAN_VAR(s, "with event");
+    s.set("before", 1);
+    s.event("hit").set("damage", 7).set("where", "head");
+    s.link(target, {{"why", "cause"}});
+    s.set("after", 2.0);
+    s.event("miss").set("damage", 0);
+  }
+  const auto spans = recorded();
+  const auto* s = find_span(spans, "with event");
+  REQUIRE(s != nullptr);
+  CHECK(std::get<std::int64_t>(*find_attribute(s->attributes, "before")) == 1);
+  CHECK(std::get<double>(*find_attribute(s->attributes, "after")) == 2.0);
+  CHECK(find_attribute(s->attributes, "damage") == nullptr);
+  REQUIRE(s->events.size() == 2);
+  CHECK(std::get<std::int64_t>(*find_attribute(s->events[0].attributes, "damage")) == 7);
+  CHECK(std::get<std::string>(*find_attribute(s->events[0].attributes, "where")) == "head");
+  CHECK(std::get<std::int64_t>(*find_attribute(s->events[1].attributes, "damage")) == 0);
+  REQUIRE(s->links.size() == 1);
+  CHECK(std::get<std::string>(*find_attribute(s->links[0].attributes, "why")) == "cause");
+}
+
 TEST_CASE("dynamic names and long strings are copied through continuation records") {
   recorded();
   std::string long_value(5000, 'x');
@@ -228,6 +364,27 @@ TEST_CASE("an AsyncSpan started on one thread is ended on another, with attribut
   CHECK(std::get<std::string>(*find_attribute(llm->attributes, "started.on")) == "main");
   CHECK(std::get<std::string>(*find_attribute(llm->attributes, "finished.on")) == "worker");
   CHECK(llm->end_time_unix_nano >= frame->end_time_unix_nano);
+}
+
+TEST_CASE("an AsyncSpan's attributes are recorded as they are set, so a later set on its thread wins after a move") {
+  recorded();
+  std::int64_t starter = 0;
+  trail::AsyncSpan call;
+  {
+    call = trail::AsyncSpan("moved");
+    starter = static_cast<std::int64_t>(trail::detail::current_thread_id());
+    for (int i = 0; i < 4; ++i) call.set(i % 2 ? "odd" : "even", i);  // all in this thread's ring
+  }
+  std::thread([&] {
+    trail::AsyncSpan moved = std::move(call);
+    moved.set("on.worker", true);
+  }).join();  // ended by its destructor on the worker
+  const auto spans = recorded();
+  REQUIRE(spans.size() == 1);
+  CHECK(std::get<std::int64_t>(*find_attribute(spans[0].attributes, "even")) == 2);
+  CHECK(std::get<std::int64_t>(*find_attribute(spans[0].attributes, "odd")) == 3);
+  CHECK(std::get<bool>(*find_attribute(spans[0].attributes, "on.worker")) == true);
+  CHECK(std::get<std::int64_t>(*find_attribute(spans[0].attributes, "thread.id")) == starter);
 }
 
 TEST_CASE("an AsyncSpan destroyed without end() is ended, never lost") {

@@ -188,6 +188,7 @@ class GenAiSpan : public Base {
   // Three strings per message: role, content, finish reason.
   GenAiSpan& write_messages(const char* key, const Message* messages, std::size_t count) noexcept {
     if (!capturing()) return *this;
+    this->write_pending_attributes();
     mark(trail::detail::write_string_array_of(this->context().span_id.value, 0, key, 3 * count,
                                               [messages](std::size_t i) {
                                                 const Message& m = messages[i / 3];

@@ -4,8 +4,10 @@
 // Every record is one 64-byte cache line, laid out alike on 32- and 64-bit
 // targets: each pointer sits in an 8-byte slot (alignas(8); also where i386
 // would align 64-bit members to 4), checked by the asserts below. A span costs one `span_end` record
-// (written when it ends); each attribute, event, status or dynamic name adds
-// a record before it, followed by raw `continuation` lines for long strings.
+// (written when it ends); up to three scalar or short string attributes share
+// one `attribute_pack` record (usually written with the end, in the same
+// reservation); each other attribute, event, status or dynamic name adds a
+// record before it, followed by raw `continuation` lines for long strings.
 #pragma once
 
 #include <cstddef>
@@ -35,6 +37,7 @@ enum class RecordType : std::uint8_t {
   link,             // a span link (slot: its number; attributes use slot link_slot | number)
   note,             // what a context annotation id stands for (NoteKind in value_type)
   frame,            // a frame mark (TRAIL_FRAME): slot unused, span_id = frame number
+  attribute_pack,   // 1-3 attributes of slot `slot` (value_type: how many; size: their PackTags)
 };
 
 // Attribute records of link n carry slot `link_slot | n`; events are 1..link_slot-1.
@@ -75,6 +78,25 @@ struct AttributeBody {
   };
 };
 
+// One attribute of an `attribute_pack` record: a bool (as 0 / 1), int64,
+// double, or a string of at most 8 bytes held in place of the value.
+struct PackedAttribute {
+  alignas(8) const char* key;
+  union {
+    alignas(8) std::int64_t i;
+    double d;
+    char text[8];
+  };
+};
+
+// Attribute n of a pack has tag byte n of the record's `size`: its ValueType
+// in the low 4 bits, a string's length (0-8) in the high 4.
+constexpr std::uint32_t pack_capacity = 3;
+constexpr std::uint32_t packed_text_max = 8;
+constexpr std::uint8_t pack_tag(ValueType type, std::uint32_t length = 0) noexcept {
+  return static_cast<std::uint8_t>(static_cast<std::uint32_t>(type) | (length << 4));
+}
+
 struct EventBody {
   alignas(8) std::uint64_t time;  // raw ticks
   alignas(8) const char* name;    // static name, or nullptr: the dynamic name starts in text
@@ -108,6 +130,7 @@ struct alignas(64) Record {
     EventBody event;
     LinkBody link;
     FrameBody frame;
+    PackedAttribute pack[pack_capacity];
     char text[48];              // status message / span name
   };
 };
@@ -117,6 +140,7 @@ static_assert(sizeof(Record) == 64, "a record is one cache line");
 static_assert(sizeof(SpanBody) == 48 && offsetof(SpanBody, parent_span_id) == 8 && offsetof(SpanBody, end) == 40);
 static_assert(sizeof(AttributeBody) == 48 && offsetof(AttributeBody, i) == 8);
 static_assert(sizeof(EventBody) == 48 && offsetof(EventBody, name) == 8);
+static_assert(sizeof(PackedAttribute) == 16 && sizeof(PackedAttribute) * pack_capacity == 48);
 static_assert(sizeof(LinkBody) == 32 && sizeof(FrameBody) == 16);
 static_assert(offsetof(Record, span_id) == 8 && offsetof(Record, span) == 16);
 

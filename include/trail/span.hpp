@@ -2,8 +2,11 @@
 // which can be moved anywhere and ended on any thread.
 //
 // Hot path: a span reads the clock twice, draws a span id from the thread's
-// generator and writes one record when it ends. Attributes, events and
-// status add a record each. Nothing locks, allocates or blocks.
+// generator and writes one record when it ends. A scoped span's scalar and
+// short string attributes wait in the span object and go three to a record,
+// written with the end record; other attributes, events and status add a
+// record each.
+// Nothing locks, allocates or blocks.
 #pragma once
 
 #include <cstdint>
@@ -32,6 +35,11 @@ struct SpanState {
   std::uint16_t links = 0;
   SpanKind kind = SpanKind::internal;
   bool live = false;           // started and not yet ended
+  // Attributes of the span not written yet (record.hpp attribute_pack): a
+  // 3-attribute span costs two ring lines, not four.
+  std::uint8_t packed = 0;
+  std::uint32_t pack_tags = 0;
+  PackedAttribute pack[pack_capacity];  // the first `packed` are set
 };
 
 // Length kept of a string: the value length limit, a quarter of the ring, and
@@ -107,6 +115,31 @@ inline Record attribute_head(std::uint64_t span_id, std::uint16_t slot, const ch
   return r;
 }
 
+// The pending attributes of `s` as an attribute_pack record.
+inline void place_pack(Record& r, const SpanState& s) noexcept {
+  r.type = RecordType::attribute_pack;
+  r.value_type = s.packed;
+  r.slot = 0;
+  r.size = s.pack_tags;
+  r.span_id = s.ctx.span_id.value;
+  for (std::uint32_t i = 0; i < s.packed; ++i) r.pack[i] = s.pack[i];
+}
+
+// Writes the pending attributes of `s` as a record of their own (a fourth
+// attribute arrived, or one that must come after them); a full ring drops
+// and counts it like any attribute record.
+TRAIL_NOINLINE inline void write_pack(SpanState& s) noexcept {
+  Ring* ring = thread_ring();
+  std::uint64_t pos;
+  if (ring != nullptr && reserve_lines(*ring, 1, pos)) {
+    place_pack(ring->slot(pos), s);
+    ring->commit(pos + 1);
+    s.flags |= span_has_extras;
+  }
+  s.packed = 0;
+  s.pack_tags = 0;
+}
+
 template <class T>
 struct always_false : std::false_type {};
 
@@ -134,6 +167,40 @@ void write_attribute(std::uint64_t span_id, std::uint16_t slot, const char* key,
   } else {
     static_assert(always_false<T>::value, "trail: attribute values are strings, bool, integers or floating point");
   }
+}
+
+// Adds a bool, integer, floating point or string of at most 8 bytes (and
+// within the value length limit) to the pending attributes of `s`; false
+// for any other value, which the caller writes as a record of its own.
+template <class T>
+TRAIL_FORCE_INLINE bool pack_attribute(SpanState& s, const char* key, const T& value) noexcept {
+  PackedAttribute a;
+  a.key = key;
+  std::uint8_t tag;
+  if constexpr (std::is_same_v<T, bool>) {
+    a.i = value ? 1 : 0;
+    tag = pack_tag(ValueType::boolean);
+  } else if constexpr (std::is_integral_v<T>) {
+    a.i = static_cast<std::int64_t>(value);
+    tag = pack_tag(ValueType::int64);
+  } else if constexpr (std::is_floating_point_v<T>) {
+    a.d = static_cast<double>(value);
+    tag = pack_tag(ValueType::float64);
+  } else if constexpr (is_string_like<T>) {
+    const std::string_view text(value);
+    if (text.size() > packed_text_max || text.size() > g_settings.value_length_limit.load(std::memory_order_relaxed))
+      return false;
+    a.i = 0;
+    if (!text.empty()) std::memcpy(a.text, text.data(), text.size());
+    tag = pack_tag(ValueType::string, static_cast<std::uint32_t>(text.size()));
+  } else {
+    return false;
+  }
+  if (TRAIL_UNLIKELY(s.packed == pack_capacity)) write_pack(s);
+  s.pack[s.packed] = a;
+  s.pack_tags |= std::uint32_t{tag} << (8 * s.packed);
+  ++s.packed;
+  return true;
 }
 
 // A string array: a header record with the element count, then one string
@@ -237,15 +304,23 @@ TRAIL_FORCE_INLINE void end_span(SpanState& s) noexcept {
   ThreadState* ts = thread_state();
   if (TRAIL_UNLIKELY(ts == nullptr)) return;
   Ring& ring = *ts->ring;
+  // The pending attributes and the end in one reservation: the span is
+  // dropped (and counted) as a whole when they do not fit.
+  const std::uint32_t lines = s.packed != 0 ? 2 : 1;
   std::uint64_t pos;
-  if (TRAIL_UNLIKELY(!ring.reserve(1, pos))) {
+  if (TRAIL_UNLIKELY(!ring.reserve(lines, pos))) {
     ring.count_dropped_span();
     return;
   }
-  Record& r = ring.slot(pos);
+  std::uint16_t flags = s.flags;
+  if (s.packed != 0) {
+    place_pack(ring.slot(pos), s);
+    flags |= span_has_extras;
+  }
+  Record& r = ring.slot(pos + lines - 1);
   r.type = RecordType::span_end;
   r.value_type = static_cast<std::uint8_t>(s.kind);
-  r.slot = s.flags;
+  r.slot = flags;
   r.size = s.ctx.annotation;
   r.span_id = s.ctx.span_id.value;
   r.span.meta = s.meta;
@@ -255,7 +330,7 @@ TRAIL_FORCE_INLINE void end_span(SpanState& s) noexcept {
   r.span.start = s.start;
   r.span.end = end;
   ring.count_span();  // before the commit: the consumer never reads more spans than were counted
-  ring.commit(pos + 1);
+  ring.commit(pos + lines);
 }
 
 }  // namespace detail
@@ -328,7 +403,10 @@ class SpanBase {
   // Sets an attribute: string, bool, integer (stored as int64) or floating point.
   template <class T>
   SpanBase& set(const char* key, const T& value) noexcept {
-    if (is_recording()) {
+    // An AsyncSpan may move to another thread: held back, its attributes
+    // could reach a later ring than a later value of the same key.
+    if (is_recording() && ((s_.flags & detail::span_deferred) || !detail::pack_attribute(s_, key, value))) {
+      write_pending_attributes();
       detail::write_attribute(s_.ctx.span_id.value, 0, key, value);
       s_.flags |= detail::span_has_extras;
     }
@@ -341,6 +419,7 @@ class SpanBase {
   }
   SpanBase& set_array(const char* key, const std::string_view* values, std::size_t count) noexcept {
     if (is_recording()) {
+      write_pending_attributes();
       detail::write_string_array(s_.ctx.span_id.value, 0, key, values, count);
       s_.flags |= detail::span_has_extras;
     }
@@ -409,6 +488,12 @@ class SpanBase {
     r.span_id = s_.ctx.span_id.value;
     if (detail::write_with_text(r, detail::plain_text_offset, name))
       s_.flags |= detail::span_has_extras | detail::span_dynamic_name;
+  }
+
+  // Attributes written as records of their own go after the pending ones,
+  // so that a key set again still wins.
+  void write_pending_attributes() noexcept {
+    if (s_.packed != 0) detail::write_pack(s_);
   }
 
   detail::SpanState s_;

@@ -294,6 +294,28 @@ class Collector {
         return 1;
       case RecordType::attribute:
         return consume_attribute(ring, pos);
+      case RecordType::attribute_pack: {
+        Pending& p = pending(r.span_id);
+        for (std::uint32_t i = 0; i < r.value_type && i < pack_capacity; ++i) {
+          const PackedAttribute& item = r.pack[i];
+          const auto tag = static_cast<std::uint8_t>(r.size >> (8 * i));
+          Attribute a;
+          a.key = item.key != nullptr ? item.key : "";
+          switch (static_cast<ValueType>(tag & 0x0fu)) {
+            case ValueType::boolean: a.value = item.i != 0; break;
+            case ValueType::int64: a.value = item.i; break;
+            case ValueType::float64: a.value = item.d; break;
+            case ValueType::string: {
+              const std::uint32_t length = tag >> 4;
+              a.value = std::string(item.text, length < packed_text_max ? length : packed_text_max);
+              break;
+            }
+            case ValueType::string_array: continue;  // never packed
+          }
+          add_to_slot(p, r.slot, std::move(a));
+        }
+        return 1;
+      }
       case RecordType::event: {
         Pending& p = pending(r.span_id);
         SpanEvent ev;
@@ -372,11 +394,16 @@ class Collector {
         break;
       }
     }
-    Pending& p = pending(r.span_id);
-    if (r.slot == 0) {
+    add_to_slot(pending(r.span_id), r.slot, std::move(a));
+    return used;
+  }
+
+  // An attribute of the span (slot 0), of its link or of its event `slot`.
+  void add_to_slot(Pending& p, std::uint16_t slot, Attribute a) {
+    if (slot == 0) {
       add_attribute(p.attributes, p.dropped_attributes, std::move(a), limits_.attribute_count);
-    } else if (r.slot & link_slot) {
-      const auto number = static_cast<std::uint16_t>(r.slot & ~link_slot);
+    } else if (slot & link_slot) {
+      const auto number = static_cast<std::uint16_t>(slot & ~link_slot);
       for (auto it = p.links.rbegin(); it != p.links.rend(); ++it) {
         if (it->number != number) continue;
         add_attribute(it->link.attributes, it->link.dropped_attributes_count, std::move(a),
@@ -385,13 +412,12 @@ class Collector {
       }
     } else {
       for (auto it = p.events.rbegin(); it != p.events.rend(); ++it) {
-        if (it->first != r.slot) continue;
+        if (it->first != slot) continue;
         add_attribute(it->second.attributes, it->second.dropped_attributes_count, std::move(a),
                       limits_.event_attribute_count);
         break;
       }
     }
-    return used;
   }
 
   // Setting a key again replaces its value (OpenTelemetry); past the limit,
