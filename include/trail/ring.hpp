@@ -57,7 +57,9 @@ class Ring {
   // --- producer side -------------------------------------------------------
 
   // Reserves n consecutive records starting at `pos`; false when full.
-  bool reserve(std::uint32_t n, std::uint64_t& pos) noexcept {
+  // This and the other producer calls are forced inline: with a span's
+  // attribute code around them, g++ stops inlining them in a large TU.
+  TRAIL_FORCE_INLINE bool reserve(std::uint32_t n, std::uint64_t& pos) noexcept {
     const std::uint64_t tail = tail_.load(std::memory_order_relaxed);
     if (tail + n - cached_head_ > half_) {
       cached_head_ = head_.load(std::memory_order_acquire);
@@ -69,7 +71,7 @@ class Ring {
     return true;
   }
 
-  Record& slot(std::uint64_t pos) noexcept { return records_[pos & mask_]; }
+  TRAIL_FORCE_INLINE Record& slot(std::uint64_t pos) noexcept { return records_[pos & mask_]; }
 
   // Copies bytes into the continuation lines starting at `pos`.
   void write_bytes(std::uint64_t pos, const char* data, std::uint32_t size) noexcept {
@@ -83,10 +85,10 @@ class Ring {
   }
 
   // Publishes everything reserved up to `end`.
-  void commit(std::uint64_t end) noexcept { tail_.store(end, std::memory_order_release); }
+  TRAIL_FORCE_INLINE void commit(std::uint64_t end) noexcept { tail_.store(end, std::memory_order_release); }
 
   // Single writer: a relaxed load and store, no locked instruction.
-  void count_span() noexcept { bump(spans_recorded_); }
+  TRAIL_FORCE_INLINE void count_span() noexcept { bump(spans_recorded_); }
   void count_dropped_span() noexcept { bump(spans_dropped_); }
   void count_dropped_record() noexcept { bump(records_dropped_); }
 
@@ -143,7 +145,7 @@ class Ring {
         pressure_(pressure),
         thread_id_(thread_id) {}
 
-  static void bump(std::atomic<std::uint64_t>& counter) noexcept {
+  TRAIL_FORCE_INLINE static void bump(std::atomic<std::uint64_t>& counter) noexcept {
     counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
 

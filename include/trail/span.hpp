@@ -39,7 +39,7 @@ struct SpanState {
   // 3-attribute span costs two ring lines, not four.
   std::uint8_t packed = 0;
   std::uint32_t pack_tags = 0;
-  PackedAttribute pack[pack_capacity];  // the first `packed` are set
+  PackedAttribute pack[pack_capacity]{};  // the first `packed` are set (zeroed: copied whole)
 };
 
 // Length kept of a string: the value length limit, a quarter of the ring, and
@@ -122,12 +122,11 @@ inline void place_pack(Record& r, const SpanState& s) noexcept {
   r.slot = 0;
   r.size = s.pack_tags;
   r.span_id = s.ctx.span_id.value;
-  // Fixed-size copies: a loop becomes `rep movs`, slower than the whole span.
-  switch (s.packed) {
-    case 3: r.pack[2] = s.pack[2]; [[fallthrough]];
-    case 2: r.pack[1] = s.pack[1]; [[fallthrough]];
-    default: r.pack[0] = s.pack[0];
-  }
+  // All three, a fixed-size copy: a loop over `packed` becomes `rep movs`,
+  // slower than the whole span.
+  r.pack[0] = s.pack[0];
+  r.pack[1] = s.pack[1];
+  r.pack[2] = s.pack[2];
 }
 
 // Writes the pending attributes of `s` as a record of their own (a fourth
