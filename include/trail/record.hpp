@@ -37,7 +37,7 @@ enum class RecordType : std::uint8_t {
   link,             // a span link (slot: its number; attributes use slot link_slot | number)
   note,             // what a context annotation id stands for (NoteKind in value_type)
   frame,            // a frame mark (TRAIL_FRAME): slot unused, span_id = frame number
-  attribute_pack,   // 1-3 attributes of slot `slot` (value_type: how many; size: their PackTags)
+  attribute_pack,   // 1-3 attributes of slot `slot` (value_type: how many; size: a pack_tag byte each)
 };
 
 // Attribute records of link n carry slot `link_slot | n`; events are 1..link_slot-1.

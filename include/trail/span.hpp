@@ -5,8 +5,7 @@
 // generator and writes one record when it ends. A scoped span's scalar and
 // short string attributes wait in the span object and go three to a record,
 // written with the end record; other attributes, events and status add a
-// record each.
-// Nothing locks, allocates or blocks.
+// record each. Nothing locks, allocates or blocks.
 #pragma once
 
 #include <cstdint>
