@@ -4,6 +4,15 @@
 // (trail::current() captured, trail::ContextScope on the planner thread) and
 // queries a simulated remote map service through a W3C traceparent, as a
 // request header would carry it. Metric: the control loop's jitter.
+//
+// robot_loop --field: as a robot in the field runs. Undeliverable exports
+// go to a spill directory (TRAIL_SPILL_DIR, default robot-spill: sent by this
+// run or the next once the endpoint answers), and a flight recorder keeps the
+// last 0.5 s (TRAIL_FLIGHT_RECORDER to change it) and exports nothing until
+// a fault: at tick 1200 a joint's current is over its limit, and the loop
+// calls trail::dump(reason): that half second goes out, every span with the
+// reason.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -26,6 +35,7 @@ namespace {
 constexpr int kTicks = 1500;
 constexpr int kPlanEvery = 100;
 constexpr auto kPeriod = std::chrono::microseconds(1000);
+constexpr int kFaultTick = 1200;  // --field
 
 trail::Histogram<double> jitter("robot.control_loop.jitter", "us", "Tick start minus its scheduled time",
                                 {5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000});
@@ -104,9 +114,13 @@ class Planner {
 struct Robot {
   double position = 0, velocity = 0, estimate = 0, target = 1;
 
-  void tick(int n, Planner& planner) {
+  void tick(int n, Planner& planner, bool field) {
     TRAIL_SPAN_VAR(tick, "control.tick");
     tick.set("robot.tick", n);
+    if (field && n == kFaultTick) {
+      tick.error("joint 2 over current");
+      trail::dump("joint 2 over current at tick 1200");  // never blocks the loop
+    }
     double reading;
     {
       TRAIL_SPAN("sensor.read");
@@ -132,9 +146,59 @@ struct Robot {
 
 }  // namespace
 
-int main() {
+// --field: what the flight recorder's dump delivered.
+int check_field_run(const trail::InMemoryExporter& memory) {
+  demo::Checks check;
+  const auto start = std::chrono::steady_clock::now();
+  while (trail::stats().dumps == 0 && std::chrono::steady_clock::now() - start < std::chrono::seconds(20))
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  trail::flush();
+  trail::shutdown();
+  const trail::Stats st = trail::stats();
+  std::printf("trail stats: recorded %llu  exported %llu  spilled %llu  replayed %llu  outside the window %llu  "
+              "dumps %llu\n",
+              static_cast<unsigned long long>(st.spans_recorded), static_cast<unsigned long long>(st.spans_exported),
+              static_cast<unsigned long long>(st.spans_spilled), static_cast<unsigned long long>(st.spans_replayed),
+              static_cast<unsigned long long>(st.spans_dropped_flight_recorder),
+              static_cast<unsigned long long>(st.dumps));
+  const auto spans = memory.spans();
+  std::int64_t first = kTicks, last = -1;
+  std::size_t ticks = 0, with_reason = 0;
+  for (const auto& s : spans) {
+    const auto* reason = trail::find_attribute(s.attributes, "trail.dump.reason");
+    with_reason += reason != nullptr && std::get<std::string>(*reason) == "joint 2 over current at tick 1200";
+    if (s.name != "control.tick") continue;
+    ++ticks;
+    first = std::min(first, demo::int_attribute(s, "robot.tick"));
+    last = std::max(last, demo::int_attribute(s, "robot.tick"));
+  }
+  std::printf("robot_loop --field: the dump holds ticks %lld..%lld (%zu control ticks, %zu spans)\n",
+              static_cast<long long>(first), static_cast<long long>(last), ticks, spans.size());
+  check.expect(st.dumps == 1, "one dump (%llu)", static_cast<unsigned long long>(st.dumps));
+  check.expect(with_reason == spans.size() && !spans.empty(), "every dumped span carries the reason (%zu of %zu)",
+               with_reason, spans.size());
+  // The fault tick is in the window; ticks recorded after the dump() call,
+  // before the flusher served it, may be too (a few ms).
+  check.expect(first < kFaultTick && last >= kFaultTick && last < kFaultTick + 200,
+               "the window ends at the fault (ticks %lld..%lld)", static_cast<long long>(first),
+               static_cast<long long>(last));
+  check.expect(ticks == static_cast<std::size_t>(last - first + 1), "no tick missing inside the window");
+  check.expect(st.spans_recorded == st.spans_exported + st.spans_spilled + st.spans_dropped() + st.spans_pending &&
+                   st.spans_pending == 0,
+               "stats identity, nothing pending");
+  return check.finish("robot_loop --field");
+}
+
+int main(int argc, char** argv) {
+  const bool field = argc > 1 && std::string(argv[1]) == "--field";
   auto memory = std::make_shared<trail::InMemoryExporter>();
-  const trail::Config config = demo::make_config(memory, "robot_loop");
+  trail::Config config = demo::make_config(memory, "robot_loop");
+  if (field) {
+    const auto& kinds = config.settings.traces_exporters;
+    if (config.settings.spill_dir.empty() && std::find(kinds.begin(), kinds.end(), trail::ExporterKind::otlp) != kinds.end())
+      config.settings.spill_dir = "robot-spill";
+    if (config.settings.flight_recorder.count() == 0) config.settings.flight_recorder = std::chrono::milliseconds(500);
+  }
   if (!trail::init(config)) return 1;
   const bool all_sampled = config.settings.sampler == trail::SamplerKind::always_on ||
                            config.settings.sampler == trail::SamplerKind::parentbased_always_on;
@@ -150,13 +214,14 @@ int main() {
       std::this_thread::sleep_until(due);
       const std::chrono::duration<double, std::micro> late = std::chrono::steady_clock::now() - due;
       jitter.record(late.count());
-      robot.tick(n, planner);
+      robot.tick(n, planner, field);
     }
     planner.stop();  // serves the requests still queued
   }
   mission.end(trail::EndState::success);
 
   std::printf("robot_loop: %d ticks at 1 kHz, plan every %d ticks\n", kTicks, kPlanEvery);
+  if (field) return check_field_run(*memory);
   demo::Outcome outcome = demo::finish_run(*memory, config);
   const auto& spans = outcome.spans;
   const auto& metrics = outcome.metrics;

@@ -32,6 +32,7 @@
 
 #include "support/emulator.hpp"
 #include "support/sanitizers.hpp"
+#include "support/stats_identity.hpp"
 
 using namespace std::chrono_literals;
 using nlohmann::json;
@@ -103,10 +104,6 @@ class HeldExporter : public trail::Exporter {
   std::uint64_t spans_ = 0;
 };
 
-bool identity_holds(const trail::Stats& s) {
-  return s.spans_recorded == s.spans_exported + s.spans_dropped() + s.spans_pending;
-}
-
 }  // namespace
 
 TEST_CASE("fork() while an export is in flight: parent and child each account for their own spans") {
@@ -123,17 +120,17 @@ TEST_CASE("fork() while an export is in flight: parent and child each account fo
   REQUIRE(pid >= 0);
   if (pid == 0) {
     if (trail::test::under_thread_sanitizer) ::_exit(0);  // no threads after a multi-threaded fork
-    if (!identity_holds(trail::stats())) ::_exit(10);
+    if (!trail::test::stats_identity_holds(trail::stats())) ::_exit(10);
     auto memory = std::make_shared<trail::InMemoryExporter>();
     if (!trail::init(exporting_to(memory))) ::_exit(11);
     record_spans(3, "child");
     if (!trail::flush(5s)) ::_exit(12);
     const trail::Stats s = trail::stats();
-    if (!identity_holds(s)) ::_exit(13);
+    if (!trail::test::stats_identity_holds(s)) ::_exit(13);
     if (s.spans_recorded != 3 || s.spans_exported != 3 || memory->spans().size() != 3) ::_exit(14);
     trail::shutdown();
     const trail::Stats after = trail::stats();
-    if (!identity_holds(after) || after.spans_exported != 3 || after.spans_pending != 0) ::_exit(15);
+    if (!trail::test::stats_identity_holds(after) || after.spans_exported != 3 || after.spans_pending != 0) ::_exit(15);
     ::_exit(0);
   }
   int status = 0;
@@ -141,11 +138,11 @@ TEST_CASE("fork() while an export is in flight: parent and child each account fo
   REQUIRE(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
 
-  CHECK(identity_holds(trail::stats()));
+  CHECK(trail::test::stats_identity_holds(trail::stats()));
   held->release();
   CHECK(trail::flush(5s));
   const trail::Stats s = trail::stats();
-  CHECK(identity_holds(s));
+  CHECK(trail::test::stats_identity_holds(s));
   CHECK(s.spans_recorded == 7);
   CHECK(s.spans_exported == 7);
   CHECK(held->spans() == 7);  // the child's spans never reach the parent's exporter

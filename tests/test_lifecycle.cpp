@@ -1,7 +1,7 @@
 // The edges of a program's life: init / shutdown cycles, a flusher stuck in
 // an exporter, spans recorded before init or left at shutdown, sustained
 // load (fork() and a forgotten init: test_fork.cpp). Every test checks the
-// Stats identity: recorded == exported + dropped (by reason) + pending.
+// Stats identity: recorded == exported + spilled + dropped (by reason) + pending.
 #include <doctest/doctest.h>
 
 // Built as a program that compiles the export side once: init() and the
@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "support/sanitizers.hpp"
+#include "support/stats_identity.hpp"
 #include "support/stderr_capture.hpp"
 
 using namespace std::chrono_literals;
@@ -30,7 +31,7 @@ using trail::test::capture_stderr;
 namespace {
 
 void check_identity(const trail::Stats& s) {
-  CHECK(s.spans_recorded == s.spans_exported + s.spans_dropped() + s.spans_pending);
+  CHECK(trail::test::stats_identity_holds(s));
 }
 
 void record_spans(int n, const char* name = "work") {

@@ -88,7 +88,7 @@ TRAIL_RUNTIME_LINKAGE bool flush(std::chrono::milliseconds timeout = std::chrono
 
 // Spans recorded, exported and dropped by reason, since init; after
 // shutdown(), the final counts of that run (zeros before the first init).
-// recorded == exported + dropped() + pending, always (see Stats).
+// recorded == exported + spilled + dropped() + pending, always (see Stats).
 TRAIL_RUNTIME_LINKAGE Stats stats();
 
 }  // namespace trail
@@ -180,11 +180,14 @@ inline FlusherOptions flusher_options(const Settings& s) {
   o.code = {s.code_attributes, s.source_root};
   o.genai.content_max_length = s.genai_content_max_length;
   o.genai.emit_old_names = s.genai_emit_old_names;
+  o.flight_recorder = s.flight_recorder;
+  o.flight_recorder_max_bytes = s.flight_recorder_max_bytes;
   return o;
 }
 
 // Exporters that take both signals: one instance each, shared by the lists.
 struct SharedExporters {
+  std::shared_ptr<Spill> spill;  // for the OTLP exporter (TRAIL_SPILL_DIR); may be null
   std::shared_ptr<OtlpHttpExporter> otlp;
   std::shared_ptr<HtmlExporter> html;
   std::shared_ptr<PerfettoExporter> perfetto;
@@ -200,7 +203,9 @@ inline void add_configured_exporters(const std::vector<ExporterKind>& kinds, con
     switch (kind) {
       case ExporterKind::otlp:
         if (otlp == nullptr) {
-          otlp = std::make_shared<OtlpHttpExporter>(otlp_options(config));
+          OtlpHttpOptions options = otlp_options(config);
+          options.spill = shared.spill;
+          otlp = std::make_shared<OtlpHttpExporter>(std::move(options));
           if (!otlp->error().empty()) problems.push_back(otlp->error());
         }
         if (otlp->error().empty()) out.push_back(otlp);
@@ -243,6 +248,8 @@ inline void after_fork_in_child() noexcept {
   p.consumers = consumers;
   p.lock.unlock();
   p.sessions.unlock();
+  p.dumps.busy.store(false, std::memory_order_relaxed);
+  p.dumps.recorder_running.store(false, std::memory_order_relaxed);  // the parent's flusher had it
   for (Ring* r = p.rings.load(std::memory_order_acquire); r != nullptr; r = r->next) {
     r->skip_all();
     if (r != this_thread().ring) r->mark_owner_exited();
@@ -331,6 +338,8 @@ TRAIL_RUNTIME_LINKAGE bool init(const Config& config) {
   set_capture_message_content(s.genai_capture_content);
 
   detail::SharedExporters shared;
+  // Opened by the flusher (disk I/O is its job), so problems show just after init.
+  if (!s.spill_dir.empty()) shared.spill = std::make_shared<detail::Spill>(s.spill_dir, s.spill_max_bytes);
   std::vector<std::shared_ptr<Exporter>> span_exporters;
   std::vector<std::shared_ptr<Exporter>> metric_exporters;
   std::vector<std::string> problems;
@@ -354,8 +363,11 @@ TRAIL_RUNTIME_LINKAGE bool init(const Config& config) {
     return false;
   }
   for (const auto& problem : problems) detail::report_config_error(problem + "; that exporter is off");
+  if (shared.spill && !shared.otlp)
+    detail::report_config_error("TRAIL_SPILL_DIR is set but no OTLP exporter is configured: nothing is spilled");
 
   detail::FlusherOptions options = detail::flusher_options(s);
+  if (shared.otlp) options.spill = shared.spill;
   options.genai.redact = config.redact_content;
   rt.flusher = std::make_shared<detail::Flusher>(std::move(options), std::move(resource), config.scope,
                                                  std::move(span_exporters), std::move(metric_exporters));

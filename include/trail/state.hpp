@@ -101,6 +101,17 @@ struct SessionRegistry : SpinLock {
   Session* head = nullptr;
 };
 
+// trail::dump() requests for the flight recorder (dump.hpp), taken by the
+// flusher: a count and the latest reason. A request never waits: when
+// another holds `busy`, its reason stands for both.
+struct DumpMailbox {
+  std::atomic<bool> busy{false};  // guards reason and reason_size
+  std::atomic<std::uint64_t> requests{0};
+  std::atomic<bool> recorder_running{false};  // set by the flusher
+  std::uint32_t reason_size = 0;
+  char reason[120] = {};
+};
+
 struct ProcessState {
   // The process-wide settings; copies read their mirrors.
   HotSettings settings;
@@ -117,6 +128,7 @@ struct ProcessState {
   std::atomic<bool> init_called{false};
   RingPressure ring_pressure;
   SessionRegistry sessions;
+  DumpMailbox dumps;
   // Every metric instrument of every copy, for the one collector.
   std::atomic<MetricInstrument*> metric_instruments{nullptr};
   // The creator's functions: the calling thread's ThreadState (its

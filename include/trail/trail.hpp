@@ -12,6 +12,7 @@
 
 #include "clock.hpp"
 #include "context.hpp"
+#include "dump.hpp"
 #include "enums.hpp"
 #include "event_type.hpp"
 #include "ids.hpp"

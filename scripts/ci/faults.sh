@@ -3,25 +3,22 @@
 # Fault suite: a multi-threaded agent (tests/fault_agent.cpp) exports to the
 # independent OTLP receiver (../shared/tools/otlp-receiver) in every fault
 # mode, and to hostile servers of our own (scripts/ci/hostile_server.js).
-# Each run must keep the stats identity (recorded = exported + dropped +
-# pending, nothing pending after shutdown), return from shutdown within the
-# export timeout + 1.5 s, and, with the receiver, check.js must accept what
-# arrived. Skips cleanly without ../shared.
+# Each run must keep the stats identity (recorded = exported + spilled +
+# dropped + pending, nothing pending after shutdown), return from shutdown
+# within the export timeout + 1.5 s, and, with the receiver, check.js must
+# accept what arrived. Skips cleanly without ../shared.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/ci/lib/receiver.sh
 receiver_require faults
 command -v cmake >/dev/null && command -v ninja >/dev/null || bash scripts/deps.sh
 
-# FAULT_AGENT: an agent built already (e.g. by a sanitizer build).
-agent=${FAULT_AGENT:-${TRAIL_CI_BUILD:+$TRAIL_CI_BUILD/tests/fault_agent}}
-if [[ -z $agent ]]; then
-  build=${TRAIL_BUILD_ROOT:-build/ci}/faults
-  launcher=()
-  command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" >/dev/null
-  cmake --build "$build" --target fault_agent -j "$(nproc)"
-  agent="$build/tests/fault_agent"
+# The agent from the CI's stage build (FAULT_AGENT: one built elsewhere, e.g.
+# by a sanitizer build).
+if [[ -n ${FAULT_AGENT:-} ]]; then agent=$FAULT_AGENT
+else
+  stage_program fault_agent tests/fault_agent
+  agent=$program
 fi
 
 work=$(mktemp -d)

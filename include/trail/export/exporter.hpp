@@ -61,6 +61,7 @@ struct ExportResult {
   // batch until the configuration changes, printed once per run): the
   // flusher counts the items and prints nothing.
   bool reported = false;
+  std::uint64_t spilled = 0;   // with success: items not delivered but kept in the spill (TRAIL_SPILL_DIR)
 
   bool ok() const noexcept { return status == Status::success; }
 };
@@ -93,6 +94,11 @@ class Exporter {
   // exporters that hold data (a file written whole, trees waiting for their
   // root) write it out here.
   virtual ExportResult force_flush(const ExportDeadline&) { return {}; }
+  // Called on the flusher thread between exports, at least every 200 ms
+  // while running (not during a flush or shutdown): an exporter with work of
+  // its own (the OTLP exporter replays its spill here) does a bounded part of
+  // it by the deadline, and returns when it wants to be called again.
+  virtual Clock::time_point background(const ExportDeadline&) { return Clock::time_point::max(); }
   // Last call, at shutdown; release resources here.
   virtual void shutdown() noexcept {}
 };

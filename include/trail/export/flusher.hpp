@@ -23,8 +23,10 @@
 #include "../state.hpp"
 #include "collector.hpp"
 #include "exporter.hpp"
+#include "flight_recorder.hpp"
 #include "metrics_collect.hpp"
 #include "settings.hpp"
+#include "spill.hpp"
 #include "stats.hpp"
 
 namespace trail {
@@ -40,6 +42,9 @@ struct FlusherOptions {
   SpanLimits limits;
   CodeOptions code;
   GenAiOptions genai;
+  std::shared_ptr<Spill> spill;  // the OTLP exporter's, for stats(); may be null
+  std::chrono::milliseconds flight_recorder{0};  // 0: off
+  std::uint64_t flight_recorder_max_bytes = std::uint64_t{64} << 20;
 };
 
 class Flusher {
@@ -59,6 +64,11 @@ class Flusher {
       baseline_ = collector_.counts();
     }
     queue_.reserve(std::min<std::size_t>(options_.max_queue_size, 4096));
+    if (options_.flight_recorder.count() > 0) {
+      recorder_ = std::make_unique<FlightRecorder>(options_.flight_recorder, options_.flight_recorder_max_bytes);
+      dumps_seen_ = process().dumps.requests.load(std::memory_order_acquire);  // earlier requests had no recorder
+      process().dumps.recorder_running.store(true, std::memory_order_relaxed);
+    }
     // A member function, not a lambda: g++ may bind a lambda's std::thread
     // state to another shared object's copy of this header.
     thread_ = std::thread(&Flusher::run, this);
@@ -121,6 +131,7 @@ class Flusher {
     std::lock_guard<std::mutex> lock(consumer_state()->mutex);
     if (closed_) return final_;
     closed_ = true;
+    if (recorder_) process().dumps.recorder_running.store(false, std::memory_order_relaxed);
     Collector sweeper(options_.limits);
     std::vector<SpanData> swept;
     sweeper.collect(swept);
@@ -129,6 +140,8 @@ class Flusher {
     const std::uint64_t unsent = queued_ + collector_.deferred();
     final_.spans_dropped_shutdown += unsent;
     final_.spans_pending -= unsent;  // what remains: spans racing with shutdown, for the next run
+    final_.spans_dropped_flight_recorder += held_;  // never dumped
+    final_.spans_pending -= held_;
     return final_;
   }
 
@@ -159,7 +172,20 @@ class Flusher {
     s.spans_rejected = rejected_;
     s.spans_dropped_shutdown = shutdown_dropped_;
     s.spans_dropped_no_exporter = no_exporter_;
-    s.spans_pending = (c.spans_recorded - c.spans_consumed) + collector_.deferred() + queued_;
+    s.spans_pending = (c.spans_recorded - c.spans_consumed) + collector_.deferred() + queued_ + held_;
+    s.spans_dropped_flight_recorder = recorder_dropped_;
+    s.dumps = dumps_;
+    s.flight_recorder_bytes = recorder_bytes_;
+    s.spans_spilled = spilled_;
+    if (options_.spill) {
+      const SpillCounts spill = options_.spill->counts();
+      s.spans_replayed = spill.spans_replayed;
+      s.spans_replay_rejected = spill.spans_replay_rejected;
+      s.spans_dropped_spill_full = spill.spans_dropped_spill_full;
+      s.spill_records_corrupt = spill.records_corrupt;
+      s.spans_spill_backlog = spill.spans_backlog;
+      s.spill_bytes = spill.bytes;
+    }
     s.metric_exports = metric_exports_.load(std::memory_order_relaxed);
     s.metric_exports_failed = metric_exports_failed_.load(std::memory_order_relaxed);
     return s;
@@ -210,6 +236,7 @@ class Flusher {
   void run() {
     auto next_export = Clock::now() + options_.schedule_delay;
     auto next_metrics = Clock::now() + options_.metric_export_interval;
+    auto next_background = Clock::now();
     bool flushing = false;  // serving a flush (or the final one): no sleeping until it is done
     std::uint64_t ticket = 0;
     int passes_past_targets = 0;
@@ -219,11 +246,13 @@ class Flusher {
       // (its producer notifies; the 200 ms fallback covers a notify that
       // comes between the check and the wait, or a second flusher's rings).
       if (!flushing) {
-        const auto wake_at = std::min({next_export, next_metrics, Clock::now() + std::chrono::milliseconds(200)});
+        const auto wake_at =
+            std::min({next_export, next_metrics, next_background, Clock::now() + std::chrono::milliseconds(200)});
         wake_.wait_until(lock, wake_at, [&] {
           return stopping_ || flush_requested_ > flush_done_ || process().ring_pressure.pending.load(std::memory_order_relaxed);
         });
       }
+      if (recorder_) take_dump_request();
       const bool stopping = stopping_;
       const bool start_flush = !flushing && (stopping || flush_requested_ > flush_done_);
       if (start_flush) ticket = flush_requested_;
@@ -249,7 +278,13 @@ class Flusher {
         next_metrics = Clock::now() + options_.metric_export_interval;
       }
       if (is_closed()) break;  // shutdown gave up on this thread: it owns nothing any more
+      if (finished && dump_pending_ && ticket >= dump_ticket_) {
+        dump_pending_ = false;
+        dump_window();
+      }
       if (finished && !stopping && !force_flush_exporters()) flush_ok_ = false;  // at stop, shutdown() writes out
+      if (!flushing && !stopping && Clock::now() >= next_background)  // and at least every 200 ms (Exporter)
+        next_background = std::min(background(), Clock::now() + std::chrono::milliseconds(200));
 
       lock.lock();
       if (finished || (flushing && stopping && hard_deadline_passed())) {
@@ -297,7 +332,58 @@ class Flusher {
     return Clock::now().time_since_epoch().count() >= hard_deadline_.load(std::memory_order_relaxed);
   }
 
+  // Holding mutex_: a trail::dump() since the last look starts a flush
+  // (everything recorded before it enters the recorder), the dump follows it.
+  void take_dump_request() {
+    DumpMailbox& m = process().dumps;
+    const std::uint64_t requests = m.requests.load(std::memory_order_acquire);
+    if (requests == dumps_seen_) return;
+    dumps_seen_ = requests;
+    while (m.busy.exchange(true, std::memory_order_acquire)) std::this_thread::yield();  // a copy of <= 120 bytes
+    dump_reason_.assign(m.reason, m.reason_size);
+    m.busy.store(false, std::memory_order_release);
+    if (dump_pending_) return;  // one dump serves both
+    dump_pending_ = true;
+    dump_ticket_ = ++flush_requested_;
+  }
+
+  // The flight recorder's window, through the exporters, with the reason on every span.
+  void dump_window() {
+    std::uint64_t discarded = 0;
+    std::vector<SpanData> window = recorder_->take_window(discarded);
+    for (SpanData& span : window) span.attributes.push_back({"trail.dump.reason", dump_reason_});
+    if (!account([&] {
+          recorder_dropped_ += discarded;
+          held_ = 0;
+          recorder_bytes_ = 0;
+          queued_ += window.size();
+          ++dumps_;
+        }))
+      return;
+    for (std::size_t done = 0; done < window.size(); done += options_.max_export_batch_size)
+      if (!export_batch(window.data() + done, std::min(options_.max_export_batch_size, window.size() - done)))
+        flush_ok_ = false;
+  }
+
+  // Flight recorder on: the queue goes into its window instead of out.
+  void hold_queue() {
+    std::uint64_t gone = 0;
+    for (SpanData& span : queue_) gone += recorder_->add(std::move(span));
+    const std::size_t n = queue_.size();
+    queue_.clear();
+    account([&] {
+      queued_ -= n;
+      recorder_dropped_ += gone;
+      held_ = recorder_->size();
+      recorder_bytes_ = recorder_->bytes();
+    });
+  }
+
   void export_queue(bool all) {
+    if (recorder_) {
+      hold_queue();
+      return;
+    }
     std::size_t done = 0;
     while (queue_.size() - done >= options_.max_export_batch_size || (all && done < queue_.size())) {
       const std::size_t n = std::min(options_.max_export_batch_size, queue_.size() - done);
@@ -322,17 +408,20 @@ class Flusher {
       ExportResult r;
       if (!call(*exporter, [&](Exporter& e) { return e.export_spans(batch, deadline); }, r)) return false;
       if (!r.ok() && worst.ok()) worst = std::move(r);
-      else if (r.ok() && worst.ok() && r.rejected + r.failed > worst.rejected + worst.failed)
+      else if (r.ok() && worst.ok() && r.rejected + r.failed + r.spilled > worst.rejected + worst.failed + worst.spilled)
         worst = std::move(r);  // with its errorMessage
     }
     const std::uint64_t rejected =
         worst.status == ExportResult::Status::success ? std::min<std::uint64_t>(worst.rejected, n) : n;
     const std::uint64_t failed = worst.status == ExportResult::Status::success ? std::min(worst.failed, n - rejected) : 0;
+    const std::uint64_t spilled =
+        worst.status == ExportResult::Status::success ? std::min(worst.spilled, n - rejected - failed) : 0;
     const bool counted = account([&] {
       queued_ -= n;
       switch (worst.status) {
         case ExportResult::Status::success:
-          exported_ += n - rejected - failed;
+          exported_ += n - rejected - failed - spilled;
+          spilled_ += spilled;
           rejected_ += rejected;
           export_failed_ += failed;
           break;
@@ -345,10 +434,31 @@ class Flusher {
       if (worst.reported) return rejected == 0 && failed == 0;
       if (rejected) report("receiver rejected " + std::to_string(rejected) + " span(s): " + worst.message);
       else if (failed) report("dropped " + std::to_string(failed) + " span(s): " + worst.message);
-      return rejected == 0 && failed == 0;
+      else if (spilled) report("spilled " + std::to_string(spilled) + " span(s) to disk: " + worst.message);
+      return rejected == 0 && failed == 0 && spilled == 0;
     }
     if (!worst.reported) report("dropped " + std::to_string(n) + " span(s): " + worst.message);
     return false;
+  }
+
+  // The exporters' own work (replaying the spill); when they want to be called again.
+  Clock::time_point background() {
+    const ExportDeadline deadline(Clock::now() + options_.export_timeout, &hard_deadline_);
+    auto next = Clock::time_point::max();
+    std::vector<Exporter*> seen;
+    for (const auto* list : {&span_exporters_, &metric_exporters_}) {
+      for (const auto& exporter : *list) {
+        if (std::find(seen.begin(), seen.end(), exporter.get()) != seen.end()) continue;
+        seen.push_back(exporter.get());
+        ExportResult r;
+        auto wanted = Clock::time_point::max();
+        if (!call(*exporter, [&](Exporter& e) { wanted = e.background(deadline); return ExportResult{}; }, r))
+          return next;
+        if (!r.ok()) report(r.message + " (in background())");
+        next = std::min(next, wanted);
+      }
+    }
+    return next;
   }
 
   bool export_metrics() {
@@ -411,12 +521,18 @@ class Flusher {
     };
     sum("trail.spans.recorded", "Spans ended while sampled", {{nullptr, st.spans_recorded}});
     sum("trail.spans.exported", "Spans accepted by every exporter", {{nullptr, st.spans_exported}});
-    sum("trail.spans.dropped", "Spans lost, by reason",
-        {{"ring_full", st.spans_dropped_ring_full},
-         {"export_failed", st.spans_dropped_export_failed},
-         {"rejected", st.spans_rejected},
-         {"shutdown", st.spans_dropped_shutdown},
-         {"no_exporter", st.spans_dropped_no_exporter}});
+    if (options_.spill) {
+      sum("trail.spans.spilled", "Spans not delivered, written to the spill directory", {{nullptr, st.spans_spilled}});
+      sum("trail.spans.replayed", "Spans sent from the spill directory and accepted", {{nullptr, st.spans_replayed}});
+    }
+    std::vector<std::pair<const char*, std::uint64_t>> dropped = {{"ring_full", st.spans_dropped_ring_full},
+                                                                   {"export_failed", st.spans_dropped_export_failed},
+                                                                   {"rejected", st.spans_rejected},
+                                                                   {"shutdown", st.spans_dropped_shutdown},
+                                                                   {"no_exporter", st.spans_dropped_no_exporter}};
+    if (options_.spill) dropped.push_back({"spill_full", st.spans_dropped_spill_full});
+    if (recorder_) dropped.push_back({"flight_recorder", st.spans_dropped_flight_recorder});
+    sum("trail.spans.dropped", "Spans lost, by reason", std::move(dropped));
   }
 
   // An exporter that throws fails its export; the flusher goes on.
@@ -458,6 +574,11 @@ class Flusher {
   std::uint64_t rejected_ = 0;
   std::uint64_t shutdown_dropped_ = 0;
   std::uint64_t no_exporter_ = 0;
+  std::uint64_t spilled_ = 0;
+  std::uint64_t held_ = 0;  // in the flight recorder
+  std::uint64_t recorder_dropped_ = 0;
+  std::uint64_t recorder_bytes_ = 0;
+  std::uint64_t dumps_ = 0;
   bool closed_ = false;
   Stats final_;
   const Exporter* calling_ = nullptr;  // the exporter the flusher thread is inside
@@ -472,6 +593,11 @@ class Flusher {
   bool last_flush_ok_ = false;
 
   bool flush_ok_ = true;  // flusher thread only: no batch of the current flush failed
+  std::unique_ptr<FlightRecorder> recorder_;  // flusher thread only; null: off
+  std::uint64_t dumps_seen_ = 0;    // flusher thread only: DumpMailbox::requests already taken
+  bool dump_pending_ = false;       // flusher thread only: dump once the flush of dump_ticket_ is done
+  std::uint64_t dump_ticket_ = 0;
+  std::string dump_reason_;
   const std::uint64_t started_unix_nano_ = realtime_ns();
   std::atomic<std::int64_t> hard_deadline_;
   std::atomic<std::uint64_t> metric_exports_{0};

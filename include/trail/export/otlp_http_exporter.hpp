@@ -32,6 +32,7 @@
 #include "otlp_proto.hpp"
 #include "otlp_proto_metrics.hpp"
 #include "settings.hpp"
+#include "spill.hpp"
 #include "transport.hpp"
 #include "url.hpp"
 
@@ -61,6 +62,8 @@ struct OtlpHttpOptions {
   TransportFactory transport;
   // Headers asked for before each request (HeaderProvider); empty: none.
   HeaderProvider header_provider;
+  // Where requests that cannot be delivered go (TRAIL_SPILL_DIR); null: they are dropped.
+  std::shared_ptr<detail::Spill> spill;
 };
 
 namespace detail {
@@ -297,6 +300,7 @@ class OtlpHttpExporter : public Exporter {
                          detail::gzip_available && options_.metrics_compression == Compression::gzip, "metrics", "METRICS"};
     if (traces_encoding_.gzip) traces_headers_.push_back({"Content-Encoding", "gzip"});
     if (metrics_encoding_.gzip) metrics_headers_.push_back({"Content-Encoding", "gzip"});
+    spill_ = options_.spill;
     jitter_.seed(static_cast<std::uint64_t>(Clock::now().time_since_epoch().count()) ^
                  reinterpret_cast<std::uintptr_t>(this));
   }
@@ -310,6 +314,31 @@ class OtlpHttpExporter : public Exporter {
 
   ExportResult export_metrics(const MetricBatch& batch, const ExportDeadline& deadline) override {
     return export_metric_range(batch, batch.metrics, deadline);
+  }
+
+  // Replays the spill, oldest record first, for about 20 ms (then returns, so
+  // that live export goes on); while the endpoint is unreachable, one probe
+  // (the oldest record) every 0.5 s to 5 s.
+  Clock::time_point background(const ExportDeadline& deadline) override {
+    constexpr auto never = Clock::time_point::max();
+    if (!spill_ready()) return never;
+    if (!spill_->has_backlog()) {
+      offline_ = false;
+      return never;
+    }
+    if (offline_ && Clock::now() < next_probe_) return next_probe_;
+    const auto slice_end = std::min(deadline.get(), Clock::now() + std::chrono::milliseconds(20));
+    detail::SpillRecord record;
+    while (!deadline.shutting_down() && spill_->next(record)) {
+      if (!replay(record, deadline)) {
+        probe_backoff_ = offline_ ? std::min(probe_backoff_ * 2, max_probe_backoff) : min_probe_backoff;
+        go_offline();
+        return next_probe_;
+      }
+      offline_ = false;
+      if (Clock::now() >= slice_end) return Clock::now() + std::chrono::milliseconds(10);
+    }
+    return never;
   }
 
   void shutdown() noexcept override {
@@ -384,7 +413,7 @@ class OtlpHttpExporter : public Exporter {
       range_body_.clear();
     };
     return send(*traces_client_, traces_url_, traces_headers_, options_.traces_timeout, "rejectedSpans",
-                traces_encoding_, encode, deadline);
+                traces_encoding_, encode, deadline, detail::SpillSignal::traces, n);
   }
 
   static void encode_metrics(OtlpProtocol protocol, const MetricBatch& batch, const std::vector<MetricData>& metrics,
@@ -429,7 +458,7 @@ class OtlpHttpExporter : public Exporter {
       range_body_.clear();
     };
     return send(*metrics_client_, metrics_url_, metrics_headers_, options_.metrics_timeout, "rejectedDataPoints",
-                metrics_encoding_, encode, deadline);
+                metrics_encoding_, encode, deadline, detail::SpillSignal::metrics, detail::data_points(*sent));
   }
 
   // The result of a batch sent as two requests.
@@ -440,6 +469,7 @@ class OtlpHttpExporter : public Exporter {
         case ExportResult::Status::success:
           out.rejected += r.rejected;
           out.failed += r.failed;
+          out.spilled += r.spilled;
           break;
         case ExportResult::Status::rejected: out.rejected += n; break;
         case ExportResult::Status::failure: out.failed += n; break;
@@ -522,22 +552,92 @@ class OtlpHttpExporter : public Exporter {
                  detail::shown_endpoint(endpoint).c_str(), error.c_str());
   }
 
+  bool spill_ready() { return spill_ != nullptr && spill_->open(); }
+
+  // Nothing live until a replay gets through: requests go to the spill.
+  void go_offline() {
+    offline_ = true;
+    next_probe_ = Clock::now() + probe_backoff_;
+  }
+
+  // The request in payload_ could not be delivered (`why`): into the spill
+  // when there is one, else a failure.
+  ExportResult undelivered(detail::SpillSignal signal, const detail::OtlpEncoding& encoding, std::size_t items,
+                           std::string why) {
+    if (!spill_ready()) return {ExportResult::Status::failure, 0, std::move(why)};
+    const detail::SpillRecord record{signal, encoding.protocol, encoding.gzip, static_cast<std::uint32_t>(items),
+                                     *payload_};
+    std::string error;
+    if (!spill_->append(record, error)) return {ExportResult::Status::failure, 0, why + "; " + error};
+    if (!offline_) go_offline();
+    ExportResult r;
+    r.spilled = items;
+    r.message = why;
+    return r;
+  }
+
+  // Sends one spilled record once; false when the endpoint is still away
+  // (unreachable, 429, 5xx): the record stays. Any other answer settles it.
+  bool replay(const detail::SpillRecord& r, const ExportDeadline& deadline) {
+    const bool traces = r.signal == detail::SpillSignal::traces;
+    auto headers = detail::http_headers(traces ? options_.traces_headers : options_.metrics_headers);
+    if (r.gzip) headers.push_back({"Content-Encoding", "gzip"});
+    const auto request_deadline =
+        std::min(deadline.get(), Clock::now() + (traces ? options_.traces_timeout : options_.metrics_timeout));
+    const std::vector<detail::HttpHeader>* sent_headers = &headers;
+    if (options_.header_provider) {
+      std::string error;  // the record stays; the provider is asked again at the next probe
+      if (!provide_headers(traces ? traces_encoding_ : metrics_encoding_, headers, request_deadline, error)) return false;
+      sent_headers = &provided_;
+    }
+    ++attempts_;
+    const auto response = (traces ? *traces_client_ : *metrics_client_)
+                              .post(traces ? traces_url_ : metrics_url_, *sent_headers,
+                                    detail::content_type(r.protocol), r.body, request_deadline);
+    if (!response.transport_ok || retryable(response.status)) return false;
+    std::string message;
+    std::uint64_t rejected = r.items;
+    if (response.status >= 200 && response.status < 300) {
+      rejected = detail::protobuf_response(response, r.protocol)
+                     ? detail::proto_rejected_count(response.body, message)
+                     : detail::rejected_count(response.body, traces ? "rejectedSpans" : "rejectedDataPoints", message);
+    } else {
+      message = fmt::format("HTTP {} (not retryable): \"{}\"", response.status, detail::http::excerpt(response.body, 200));
+    }
+    if (rejected > 0 && !replay_refusal_reported_) {
+      replay_refusal_reported_ = true;
+      std::fprintf(stderr, "trail: the receiver refused %llu item(s) replayed from the spill: %s (later refusals are "
+                   "counted in stats().spans_replay_rejected)\n",
+                   static_cast<unsigned long long>(rejected), detail::http::excerpt(message, 200).c_str());
+    }
+    spill_->accepted(rejected);
+    return true;
+  }
+
   template <class Encode>
   ExportResult send(detail::HttpClient& client, const detail::Url& url, const std::vector<detail::HttpHeader>& headers,
                     std::chrono::milliseconds timeout, const char* rejected_field, detail::OtlpEncoding& encoding,
-                    const Encode& encode, const ExportDeadline& deadline) {
+                    const Encode& encode, const ExportDeadline& deadline, detail::SpillSignal signal,
+                    std::size_t items) {
     if (!error_.empty()) return {ExportResult::Status::failure, 0, error_};
     std::string encode_error;
     if (!prepare(encoding, encode, encode_error)) return {ExportResult::Status::failure, 0, encode_error};
+    // With a spill, an endpoint that is away costs at most a second of the
+    // flusher's time per request (at shutdown: one attempt of at most a
+    // second), and none while it is known to be away.
+    const bool spilling = spill_ready();
+    if (spilling && offline_) return undelivered(signal, encoding, items, "the endpoint is unreachable");
+    const auto spill_after = Clock::now() + std::chrono::seconds(1);
     auto backoff = options_.initial_backoff;
     std::string last_error;
     for (int attempt = 1;; ++attempt) {
       const auto now = Clock::now();
       const auto end = deadline.get();
       if (now >= end)
-        return {ExportResult::Status::failure, 0,
-                fmt::format("gave up after {} attempt(s) at the export deadline: {}", attempt - 1, last_error)};
-      const auto request_deadline = std::min(end, now + timeout);
+        return undelivered(signal, encoding, items,
+                           fmt::format("gave up after {} attempt(s) at the export deadline: {}", attempt - 1, last_error));
+      auto request_deadline = std::min(end, now + timeout);
+      if (spilling && deadline.shutting_down()) request_deadline = std::min(request_deadline, now + std::chrono::seconds(1));
       const std::vector<detail::HttpHeader>* sent_headers = &headers;
       if (options_.header_provider) {
         std::string provider_error;
@@ -555,7 +655,7 @@ class OtlpHttpExporter : public Exporter {
         if (!response.refused) refused_only_ = false;
         report_first_failure(url, last_error);
         if (refused_only_ && deadline.shutting_down())
-          return {ExportResult::Status::failure, 0, fmt::format("{}; not retrying at shutdown", last_error)};
+          return undelivered(signal, encoding, items, fmt::format("{}; not retrying at shutdown", last_error));
       } else if (response.status >= 200 && response.status < 300) {
         refused_only_ = false;
         ExportResult result;
@@ -611,6 +711,8 @@ class OtlpHttpExporter : public Exporter {
       auto delay = std::chrono::milliseconds(half + static_cast<std::int64_t>(jitter_.next() % static_cast<std::uint64_t>(half + 1)));
       if (retry_after && *retry_after > delay) delay = *retry_after;
       backoff = std::min(backoff * 2, options_.max_backoff);
+      if (spilling && (deadline.shutting_down() || Clock::now() + delay >= spill_after))
+        return undelivered(signal, encoding, items, fmt::format("gave up after {} attempt(s): {}", attempt, last_error));
       if (Clock::now() + delay >= deadline.get())
         return {ExportResult::Status::failure, 0,
                 fmt::format("gave up after {} attempt(s): {}; the next retry would pass the export deadline", attempt,
@@ -655,6 +757,15 @@ class OtlpHttpExporter : public Exporter {
   bool redirect_reported_ = false;  // a 3xx was printed
   std::vector<detail::HttpHeader> provided_;  // the last request's headers, with the provider's
   bool refused_only_ = true;  // no attempt got further than a refused connection
+  // The spill: while offline_, requests go there without an attempt; a
+  // replay every probe_backoff_ finds out when the endpoint is back.
+  static constexpr std::chrono::milliseconds min_probe_backoff{500};
+  static constexpr std::chrono::milliseconds max_probe_backoff{5000};
+  std::shared_ptr<detail::Spill> spill_;
+  bool offline_ = false;
+  Clock::time_point next_probe_{};
+  std::chrono::milliseconds probe_backoff_ = min_probe_backoff;
+  bool replay_refusal_reported_ = false;
 };
 
 }  // namespace trail

@@ -141,6 +141,18 @@ struct Settings {
   bool genai_capture_content = false;
   std::uint32_t genai_content_max_length = 16384;
   bool genai_emit_old_names = false;
+
+  // Offline spill (TRAIL_SPILL_DIR, TRAIL_SPILL_MAX_BYTES): requests the OTLP
+  // exporter cannot deliver go to this directory and are sent again once the
+  // endpoint answers (also by a later run). Empty: off.
+  std::string spill_dir;
+  std::uint64_t spill_max_bytes = std::uint64_t{64} << 20;
+
+  // Flight recorder (TRAIL_FLIGHT_RECORDER in seconds,
+  // TRAIL_FLIGHT_RECORDER_MAX_BYTES): keep the last spans this long, export
+  // nothing until trail::dump(reason). Zero: off.
+  std::chrono::milliseconds flight_recorder{0};
+  std::uint64_t flight_recorder_max_bytes = std::uint64_t{64} << 20;
 };
 
 namespace detail {
@@ -615,6 +627,24 @@ inline void read_code_attributes(EnvReader& env, Settings& s) {
   env.invalid("TRAIL_CODE_ATTRIBUTES", *v, "full, relative, basename or off", "using the default basename");
 }
 
+// A byte count, at most 2^31-1 from the environment (a Config may set more).
+inline void read_bytes(EnvReader& env, const char* name, std::uint64_t& out) {
+  std::uint32_t n = 0;
+  if (read_int(env, name, n, IntKind::positive_count)) out = n;
+}
+
+// Seconds, fractions allowed; 0 = off.
+inline void read_seconds(EnvReader& env, const char* name, std::chrono::milliseconds& out) {
+  const auto v = env.get(name);
+  if (!v) return;
+  double seconds = -1;
+  if (!parse_unsigned_decimal(*v, seconds) || seconds > 2147483.0) {
+    env.invalid(name, *v, "a number of seconds, 0 = off", "using " + std::to_string(out.count() / 1000.0) + " s");
+    return;
+  }
+  out = std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000.0 + 0.5));
+}
+
 inline void read_ring_capacity(EnvReader& env, std::uint32_t& out) {
   constexpr const char* name = "TRAIL_RING_CAPACITY";
   constexpr std::uint32_t min = 64, max = 1u << 24;
@@ -731,6 +761,11 @@ inline void read_all(EnvReader& env, Settings& s) {
 
   read_ring_capacity(env, s.ring_capacity);
 
+  read_string(env, "TRAIL_SPILL_DIR", s.spill_dir);
+  read_bytes(env, "TRAIL_SPILL_MAX_BYTES", s.spill_max_bytes);
+  read_seconds(env, "TRAIL_FLIGHT_RECORDER", s.flight_recorder);
+  read_bytes(env, "TRAIL_FLIGHT_RECORDER_MAX_BYTES", s.flight_recorder_max_bytes);
+
   // Without OTEL_METRICS_EXPORTER, metrics follow an explicit traces choice
   // without otlp (console, file, none): a run without a collector must not
   // wait at exit on the metrics endpoint.
@@ -762,6 +797,9 @@ inline void clamp_settings(Settings& s, ErrorSink& errors) {
   clamp("OTEL_BSP_SCHEDULE_DELAY", s.bsp_schedule_delay, milliseconds(10), Settings::indefinite, "ms");
   clamp("OTEL_METRIC_EXPORT_INTERVAL", s.metric_export_interval, milliseconds(100), Settings::indefinite, "ms");
   clamp("TRAIL_OTLP_MAX_REQUEST_BYTES", s.otlp_max_request_bytes, 1u << 16, 1u << 30, "bytes");
+  clamp("TRAIL_SPILL_MAX_BYTES", s.spill_max_bytes, std::uint64_t{1} << 16, std::uint64_t{1} << 40, "bytes");
+  clamp("TRAIL_FLIGHT_RECORDER_MAX_BYTES", s.flight_recorder_max_bytes, std::uint64_t{1} << 16,
+        std::uint64_t{1} << 40, "bytes");
 }
 
 // Reads every variable through `getenv_fn`; problems go to `errors`, one line

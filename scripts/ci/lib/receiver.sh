@@ -9,6 +9,8 @@
 #                                              port; sets $server_port (all stopped by servers_stop)
 #   receiver_start NAME OUT [options...]       server_start of the receiver writing to OUT
 #   servers_stop                               stop every server started so far
+#   stage_program TARGET PATH                  sets $program to PATH in the stage build ($TRAIL_CI_BUILD,
+#                                              default build/ci/normal), building TARGET there if missing
 
 receiver="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/../shared/tools/otlp-receiver"
 server_pids=()
@@ -62,6 +64,18 @@ receiver_start() {
   local name=$1 out=$2
   shift 2
   server_start "$name" node "$receiver/server.js" --port 0 --out "$out" --quiet "$@"
+}
+
+stage_program() {
+  local target=$1 build=${TRAIL_CI_BUILD:-build/ci/normal}
+  program=$build/$2
+  [[ -x $program ]] && return 0
+  if [[ ! -f $build/build.ninja ]]; then
+    local launcher=()
+    command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+    cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" >/dev/null
+  fi
+  cmake --build "$build" --target "$target" -j 1
 }
 
 servers_stop() {
