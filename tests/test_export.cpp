@@ -8,6 +8,9 @@
 #include <trail/metrics.hpp>
 #include <trail/platform/process.hpp>
 #include <trail/runtime.hpp>
+#include <trail/export/console_exporter.hpp>
+#include <trail/export/memory_exporter.hpp>
+#include <trail/export/otlp_http_exporter.hpp>
 
 #include <algorithm>
 #include <atomic>

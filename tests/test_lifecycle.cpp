@@ -4,9 +4,6 @@
 // Stats identity: recorded == exported + spilled + dropped (by reason) + pending.
 #include <doctest/doctest.h>
 
-// Built as a program that compiles the export side once: init() and the
-// rest come from tests/support/runtime_implementation.cpp.
-#define TRAIL_RUNTIME_EXTERN
 #include <trail/runtime.hpp>
 #include <trail/export/memory_exporter.hpp>
 

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <trail/runtime.hpp>
+#include <trail/export/otlp_http_exporter.hpp>
 #include <trail/platform/socket.hpp>
 
 #include <atomic>
