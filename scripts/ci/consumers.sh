@@ -3,7 +3,7 @@
 # tests/consumer/app (one TU with trail.hpp, one with runtime.hpp exporting to
 # a file) built by a project that gets trail
 #   (a) installed in a prefix, via find_package
-#   (b) with add_subdirectory (its install must not install trail unless asked)
+#   (b) with add_subdirectory, linking trail::runtime (its install must not install trail unless asked)
 #   (c) with FetchContent from the release tarball of this source tree
 #   (d) as a Meson subproject of a project with its own tests/ and examples/
 #   (e) with pkg-config and a plain compiler line

@@ -2,6 +2,7 @@
 // the file given on the command line; exits non-zero unless all 4 spans of
 // record_work() were exported.
 #include <trail/runtime.hpp>
+#include <trail/export/file_exporter.hpp>  // runtime.hpp alone has it only in header-only mode
 
 #include <cstdio>
 #include <memory>
