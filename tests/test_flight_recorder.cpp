@@ -5,6 +5,8 @@
 #include <doctest/doctest.h>
 
 #include <trail/runtime.hpp>
+#include <trail/export/flight_recorder.hpp>
+#include <trail/export/memory_exporter.hpp>
 
 #include <algorithm>
 #include <chrono>

@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <trail/runtime.hpp>
+#include <trail/export/spill.hpp>
 
 #include <atomic>
 #include <chrono>
