@@ -15,11 +15,8 @@ command -v cmake >/dev/null && command -v ninja >/dev/null || bash scripts/deps.
 
 # The agent from the CI's stage build (FAULT_AGENT: one built elsewhere, e.g.
 # by a sanitizer build).
-if [[ -n ${FAULT_AGENT:-} ]]; then agent=$FAULT_AGENT
-else
-  stage_program fault_agent tests/fault_agent
-  agent=$program
-fi
+stage_program fault_agent tests/fault_agent "${FAULT_AGENT:-}"
+agent=$program
 
 work=$(mktemp -d)
 trap 'servers_stop; rm -rf "$work"' EXIT

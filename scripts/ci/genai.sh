@@ -27,15 +27,7 @@ receiver_require genai
 command -v cmake >/dev/null && command -v ninja >/dev/null || bash scripts/deps.sh
 started=$SECONDS
 
-build=${TRAIL_CI_BUILD:-$repo/build/ci/normal}
-program=${1:-$build/tests/genai_agent}
-if [[ ! -x $program ]]; then
-  launcher=()
-  command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-  [[ -f $build/CMakeCache.txt ]] || cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" >/dev/null
-  cmake --build "$build" --target genai_agent -j "$(nproc)"
-  echo "genai: built genai_agent in $((SECONDS - started)) s"
-fi
+stage_program genai_agent tests/genai_agent "${1:-}"
 
 work=$(mktemp -d)
 trap 'servers_stop; rm -rf "$work"' EXIT

@@ -21,11 +21,8 @@ receiver_require spill
 command -v cmake >/dev/null && command -v ninja >/dev/null || bash scripts/deps.sh
 
 # The agent from the CI's stage build (SPILL_AGENT: one built elsewhere).
-if [[ -n ${SPILL_AGENT:-} ]]; then agent=$SPILL_AGENT
-else
-  stage_program spill_agent tests/spill_agent
-  agent=$program
-fi
+stage_program spill_agent tests/spill_agent "${SPILL_AGENT:-}"
+agent=$program
 
 work=$(mktemp -d)
 trap 'servers_stop; rm -rf "$work"' EXIT

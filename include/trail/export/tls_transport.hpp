@@ -222,8 +222,7 @@ class TlsTransport final : public Transport {
 
  private:
   TransportStatus handshake(const std::string& host, std::uint16_t port, TransportDeadline deadline, std::string& error) {
-    const std::string where = (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
-                              std::to_string(port);
+    const std::string where = host_port_text(host, port);
     ERR_clear_error();
     ssl_ = SSL_new(ctx_.get());
     rbio_ = BIO_new(BIO_s_mem());

@@ -90,4 +90,13 @@ struct TransportOptions {
 using TransportFactory =
     std::function<std::unique_ptr<Transport>(const TransportOptions& options, std::string& error)>;
 
+namespace detail {
+
+// "host:port", "[v6]:port": where a connection went, for messages.
+inline std::string host_port_text(const std::string& host, std::uint16_t port) {
+  return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+}  // namespace detail
+
 }  // namespace trail

@@ -7,7 +7,6 @@
 #include "../export/transport.hpp"
 
 #include <cerrno>
-#include <cstdint>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -115,10 +114,5 @@ class HostResolver {
   Describe describe_;
   std::shared_ptr<Lookup> pending_;
 };
-
-// "host:port", "[v6]:port": where a connection went, for messages.
-inline std::string host_port_text(const std::string& host, std::uint16_t port) {
-  return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
-}
 
 }  // namespace trail::detail

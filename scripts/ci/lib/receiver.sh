@@ -9,8 +9,9 @@
 #                                              port; sets $server_port (all stopped by servers_stop)
 #   receiver_start NAME OUT [options...]       server_start of the receiver writing to OUT
 #   servers_stop                               stop every server started so far
-#   stage_program TARGET PATH                  sets $program to PATH in the stage build ($TRAIL_CI_BUILD,
-#                                              default build/ci/normal), building TARGET there if missing
+#   stage_program TARGET PATH [GIVEN]          sets $program to GIVEN when not empty (one built elsewhere),
+#                                              else to PATH in the stage build ($TRAIL_CI_BUILD, default
+#                                              build/ci/normal), building TARGET there if missing
 
 receiver="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/../shared/tools/otlp-receiver"
 server_pids=()
@@ -68,6 +69,10 @@ receiver_start() {
 
 stage_program() {
   local target=$1 build=${TRAIL_CI_BUILD:-build/ci/normal}
+  if [[ -n ${3:-} ]]; then
+    program=$3
+    return 0
+  fi
   program=$build/$2
   [[ -x $program ]] && return 0
   if [[ ! -f $build/build.ninja ]]; then
