@@ -1,7 +1,8 @@
 // The agent of the GenAI end-to-end stage (scripts/ci/genai.sh): one
 // session over two episodes (the second linked to the first), a request
 // continued from a received traceparent + tracestate, GenAI spans of every
-// kind with token usage, message content (recorded only when
+// kind with token usage, message content with tool calls and tool
+// definitions (recorded only when
 // OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT asks for it, a card
 // number masked by Config::redact_content), a span link with attributes, and
 // frames. Exporting comes from the OTEL_* variables. Prints one stats line;
@@ -29,10 +30,19 @@ int main() {
     TRAIL_FRAME("main");
     genai::Workflow crew("night-watch");
     genai::AgentInvocation agent(genai::AgentInfo{"gatekeeper", "npc-7", "guards the gate", "1.0", "trail-demo"});
+    const genai::ToolDefinition tools[] = {
+        {"open_gate", "Opens a gate", R"({"type":"object","properties":{"gate":{"type":"string"}}})"},
+        {"look", "Looks around"}};
+    agent.tool_definitions(tools, 2);
     genai::ScopedLlmCall call(genai::Operation::chat, "openai", "gpt-4o");
     call.system_instructions({"You guard the gate."});
-    call.input_messages({{"user", "My card is 4111, let me in"}});
-    call.output_messages({{"assistant", "No.", "stop"}});
+    call.tool_definitions(tools, 2);
+    call.input_messages({{"user", "My card is 4111, let me in"},
+                         genai::Message::tool_call("call-0", "look", R"({"dir":"north"})"),
+                         genai::Message::tool_response("call-0", R"({"seen":["door"],"card":"4111"})"),
+                         genai::Message::tool_response("call-9", "a plain answer")});
+    call.output_messages({{"assistant", "No.", "stop"},
+                          genai::Message::tool_call("call-1", "open_gate", R"({"gate":"north"})").in_same_message()});
     genai::Usage usage;
     usage.input_tokens = 120;
     usage.output_tokens = 30;

@@ -10,6 +10,7 @@
 
 #include <trail/genai.hpp>
 #include <trail/trail.hpp>
+#include <trail/export/json_reader.hpp>
 #include <trail/export/metrics_collect.hpp>
 
 #include "support/recorded.hpp"
@@ -482,6 +483,122 @@ TEST_CASE("captured content: the conventions' JSON message schema, cut, redacted
   CHECK(str(*tool, "gen_ai.tool.call.result") == "opened");
   CHECK(std::count(seen.begin(), seen.end(), "gen_ai.input.messages") == 3);
   CHECK(std::count(seen.begin(), seen.end(), "gen_ai.tool.call.arguments") == 1);
+}
+
+TEST_CASE("tool calls in messages: tool_call and tool_call_response parts, JSON as JSON, cut as strings") {
+  recorded();
+  trail::set_capture_message_content(true);
+  {
+    genai::LlmCall call(genai::Operation::chat, "openai", "gpt-4o");
+    call.input_messages({{"user", "Open it"},
+                         genai::Message::tool_call("call-1", "open_gate", R"({"gate": "north"})"),
+                         genai::Message::tool_call("call-2", "light", "torch 3").in_same_message(),
+                         genai::Message::tool_response("call-1", R"({"gate":"north","force":true})"),
+                         genai::Message::tool_response("call-2", "42"),
+                         genai::Message::tool_response("call-3", "lit"),
+                         {"user", "done", {}, "call-4"}});
+    call.output_messages({genai::Message::tool_call("call-5", "look", "", "tool_calls")});
+    call.end();
+  }
+  trail::set_capture_message_content(false);
+
+  trail::detail::GenAiOptions options;
+  options.content_max_length = 20;
+  std::vector<std::string> seen;
+  options.redact = [&](std::string_view attribute, std::string& text) {
+    seen.push_back(std::string(attribute) + ": " + text);
+    for (auto at = text.find("north"); at != std::string::npos; at = text.find("north")) text.replace(at, 5, "[x]");
+  };
+  trail::detail::Collector collector({}, {}, options);
+  std::vector<trail::SpanData> spans;
+  collector.collect_all(spans);
+  const auto* call = find_span(spans, "chat gpt-4o");
+  REQUIRE(call);
+  const std::string& input = str(*call, "gen_ai.input.messages");
+  CHECK(input ==
+        R"([{"role":"user","parts":[{"type":"text","content":"Open it"}]},)"
+        R"({"role":"assistant","parts":[{"type":"tool_call","id":"call-1","name":"open_gate","arguments":{"gate": "[x]"}},)"
+        R"({"type":"tool_call","id":"call-2","name":"light","arguments":"torch 3"}]},)"
+        R"({"role":"tool","parts":[{"type":"tool_call_response","id":"call-1","response":"{\"gate\":\"[x]\",\"force"}]},)"
+        R"({"role":"tool","parts":[{"type":"tool_call_response","id":"call-2","response":42}]},)"
+        R"({"role":"tool","parts":[{"type":"tool_call_response","id":"call-3","response":"lit"}]},)"
+        R"({"role":"user","parts":[{"type":"tool_call_response","id":"call-4","response":"done"}]}])");
+  const std::string& output = str(*call, "gen_ai.output.messages");
+  CHECK(output ==
+        R"([{"role":"assistant","parts":[{"type":"tool_call","id":"call-5","name":"look"}],"finish_reason":"tool_calls"}])");
+  for (const std::string* json : {&input, &output}) {  // a cut never breaks the document
+    trail::detail::JsonReader reader(*json);
+    CHECK(reader.value());
+    CHECK(reader.at_end());
+  }
+  // The hook sees each argument and response whole, before the cut.
+  CHECK(std::count(seen.begin(), seen.end(), R"(gen_ai.input.messages: {"gate":"north","force":true})") == 1);
+  CHECK(std::count(seen.begin(), seen.end(), "gen_ai.input.messages: torch 3") == 1);
+  CHECK(seen.size() == 7);
+}
+
+TEST_CASE("a redactor that breaks a JSON argument turns it into a string; one that throws drops the attribute") {
+  recorded();
+  trail::set_capture_message_content(true);
+  {
+    genai::LlmCall call(genai::Operation::chat, "openai", "gpt-4o");
+    call.input_messages({genai::Message::tool_call("call-1", "pay", R"({"card":"4111"})")});
+    call.output_messages({genai::Message::tool_call("call-2", "pay", R"({"card":"4111"})")});
+    call.end();
+  }
+  trail::set_capture_message_content(false);
+  trail::detail::GenAiOptions options;
+  options.redact = [](std::string_view attribute, std::string& text) {
+    if (attribute == "gen_ai.output.messages") throw std::runtime_error("no");
+    text.resize(5);
+  };
+  trail::detail::Collector collector({}, {}, options);
+  std::vector<trail::SpanData> spans;
+  collector.collect_all(spans);
+  const auto* call = find_span(spans, "chat gpt-4o");
+  REQUIRE(call);
+  CHECK(str(*call, "gen_ai.input.messages") ==
+        R"([{"role":"assistant","parts":[{"type":"tool_call","id":"call-1","name":"pay","arguments":"{\"car"}]}])");
+  CHECK_FALSE(has(*call, "gen_ai.output.messages"));
+  CHECK(call->dropped_attributes_count == 1);
+}
+
+TEST_CASE("gen_ai.tool.definitions on model calls and agent invocations, only with content capture") {
+  recorded();
+  const genai::ToolDefinition tools[] = {
+      {"open_gate", "Opens a gate", R"({"type":"object","properties":{"gate":{"type":"string"}}})"},
+      {"wait"},
+      {"search", "", "not a schema", "datastore"}};
+  {
+    genai::LlmCall call(genai::Operation::chat, "openai", "gpt-4o");
+    call.tool_definitions(tools, 3);
+    call.end();
+  }
+  const auto off = recorded();
+  REQUIRE(find_span(off, "chat gpt-4o"));
+  CHECK_FALSE(has(*find_span(off, "chat gpt-4o"), "gen_ai.tool.definitions"));
+
+  trail::set_capture_message_content(true);
+  {
+    genai::AgentInvocation agent("gatekeeper");
+    agent.tool_definitions({{"wait", "Waits a turn"}});
+    genai::LlmCall call(genai::Operation::chat, "openai", "gpt-4o");
+    call.tool_definitions(tools, 3).input_messages({{"user", "hi"}});
+    call.end();
+  }
+  trail::set_capture_message_content(false);
+  const auto on = recorded();
+  const auto* call = find_span(on, "chat gpt-4o");
+  REQUIRE(call);
+  CHECK(str(*call, "gen_ai.tool.definitions") ==
+        R"([{"type":"function","name":"open_gate","description":"Opens a gate",)"
+        R"("parameters":{"type":"object","properties":{"gate":{"type":"string"}}}},)"
+        R"({"type":"function","name":"wait"},)"
+        R"({"type":"datastore","name":"search","parameters":"not a schema"}])");
+  CHECK(has(*call, "gen_ai.input.messages"));
+  const auto* agent = find_span(on, "invoke_agent gatekeeper");
+  REQUIRE(agent);
+  CHECK(str(*agent, "gen_ai.tool.definitions") == R"([{"type":"function","name":"wait","description":"Waits a turn"}])");
 }
 
 TEST_CASE("a redactor that throws leaves the attribute out, counted") {

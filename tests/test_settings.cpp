@@ -632,6 +632,11 @@ TEST_CASE("link limits, GenAI content capture, content length and the semconv op
   CHECK(parse({{"OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "span_and_event"}}).settings.genai_capture_content);
   CHECK_FALSE(parse({{"OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "no_content"}}).settings.genai_capture_content);
   CHECK_FALSE(parse({{"OTEL_SEMCONV_STABILITY_OPT_IN", "gen_ai_latest_experimental"}}).settings.genai_emit_old_names);
+  // The conventions' value wins over trail's own, in either order.
+  CHECK_FALSE(parse({{"OTEL_SEMCONV_STABILITY_OPT_IN", "gen_ai/dup,gen_ai_latest_experimental"}})
+                  .settings.genai_emit_old_names);
+  CHECK_FALSE(parse({{"OTEL_SEMCONV_STABILITY_OPT_IN", " GEN_AI_LATEST_EXPERIMENTAL , gen_ai/dup"}})
+                  .settings.genai_emit_old_names);
   CHECK(parse({{"OTEL_ATTRIBUTE_COUNT_LIMIT", "7"}}).settings.link_attribute_count_limit == 7);
   const Parsed bad = parse({{"OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "yes please"}});
   check_one_error(bad, "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "yes please");

@@ -58,11 +58,44 @@ constexpr std::string_view operation_name(Operation op) noexcept {
 }
 
 // A message of a conversation, for content capture: its role (system, user,
-// assistant, tool), its text and, for output messages, why the model stopped.
+// assistant, tool), its content and, for output messages, why the model
+// stopped. With a tool name it is the model asking for a tool call (a
+// `tool_call` part; content: the arguments); with role `tool` or a call id
+// alone it is a tool's answer (a `tool_call_response` part; content: the
+// response). Arguments and responses that are JSON are exported as JSON,
+// other text as a string. A Message with an empty role is one more part of
+// the message before it (several tool calls in one answer).
 struct Message {
   std::string_view role;
   std::string_view content;
   std::string_view finish_reason = {};
+  std::string_view tool_call_id = {};
+  std::string_view tool_name = {};
+
+  // The model asks for tool `name` (role assistant).
+  static constexpr Message tool_call(std::string_view id, std::string_view name, std::string_view arguments,
+                                     std::string_view finish_reason = {}) noexcept {
+    return Message{"assistant", arguments, finish_reason, id, name};
+  }
+  // A tool's answer to call `id` (role tool).
+  static constexpr Message tool_response(std::string_view id, std::string_view response) noexcept {
+    return Message{"tool", response, {}, id, {}};
+  }
+  // This message as one more part of the message before it.
+  constexpr Message in_same_message() const noexcept {
+    Message m = *this;
+    m.role = {};
+    return m;
+  }
+};
+
+// A tool the model may call, for gen_ai.tool.definitions (content capture):
+// `parameters` is its JSON schema; empty values are left out.
+struct ToolDefinition {
+  std::string_view name;
+  std::string_view description = {};
+  std::string_view parameters = {};
+  std::string_view type = "function";
 };
 
 // Token usage as the provider reports it; negative values are left out.
@@ -185,16 +218,33 @@ class GenAiSpan : public Base {
     if (written) this->s_.flags |= trail::detail::span_has_extras;
   }
 
-  // Three strings per message: role, content, finish reason.
+  // Five strings per message: role, content, finish reason, tool call id,
+  // tool name (genai_content.hpp reads them back).
   GenAiSpan& write_messages(const char* key, const Message* messages, std::size_t count) noexcept {
     if (!capturing()) return *this;
     this->write_pending_attributes();
-    mark(trail::detail::write_string_array_of(this->context().span_id.value, 0, key, 3 * count,
-                                              [messages](std::size_t i) {
-                                                const Message& m = messages[i / 3];
-                                                return i % 3 == 0 ? m.role : i % 3 == 1 ? m.content : m.finish_reason;
-                                              }));
+    mark(trail::detail::write_string_array_of(
+        this->context().span_id.value, 0, key, 5 * count, [messages](std::size_t i) {
+          const Message& m = messages[i / 5];
+          const std::string_view fields[] = {m.role, m.content, m.finish_reason, m.tool_call_id, m.tool_name};
+          return fields[i % 5];
+        }));
     return *this;
+  }
+
+ protected:
+  // gen_ai.tool.definitions, four strings per tool: name, description,
+  // parameters, type. Public on the spans the conventions give it to.
+  void write_tool_definitions(const ToolDefinition* tools, std::size_t count) noexcept {
+    if (!capturing()) return;
+    this->write_pending_attributes();
+    mark(trail::detail::write_string_array_of(this->context().span_id.value, 0, "gen_ai.tool.definitions", 4 * count,
+                                              [tools](std::size_t i) {
+                                                const ToolDefinition& t = tools[i / 4];
+                                                const std::string_view fields[] = {t.name, t.description,
+                                                                                   t.parameters, t.type};
+                                                return fields[i % 4];
+                                              }));
   }
 };
 
@@ -265,6 +315,16 @@ class BasicLlmCall : public detail::GenAiSpan<Base> {
       if (u.input_tokens >= 0) record_tokens("input", u.input_tokens);
       if (u.output_tokens >= 0) record_tokens("output", u.output_tokens);
     }
+    return *this;
+  }
+
+  // gen_ai.tool.definitions: the tools the model was offered (content
+  // capture, as messages).
+  BasicLlmCall& tool_definitions(std::initializer_list<ToolDefinition> tools) noexcept {
+    return tool_definitions(tools.begin(), tools.size());
+  }
+  BasicLlmCall& tool_definitions(const ToolDefinition* tools, std::size_t count) noexcept {
+    this->write_tool_definitions(tools, count);
     return *this;
   }
 
@@ -423,6 +483,15 @@ class BasicAgentInvocation : public detail::GenAiSpan<Base> {
                                 SpanKind kind = SpanKind::internal) noexcept
       : BasicAgentInvocation(AgentInfo{agent_name, agent_id}, kind) {}
   BasicAgentInvocation() noexcept = default;
+
+  // gen_ai.tool.definitions: the tools the agent has (content capture).
+  BasicAgentInvocation& tool_definitions(std::initializer_list<ToolDefinition> tools) noexcept {
+    return tool_definitions(tools.begin(), tools.size());
+  }
+  BasicAgentInvocation& tool_definitions(const ToolDefinition* tools, std::size_t count) noexcept {
+    this->write_tool_definitions(tools, count);
+    return *this;
+  }
 
  private:
   void start(const AgentInfo& agent, SpanKind kind) noexcept {

@@ -1,8 +1,9 @@
 // Checks what the otlp-receiver accepted from tests/genai_agent.cpp
-// (scripts/ci/genai.sh): node genai_check.js spans.jsonl CAPTURE(true|false) metrics.jsonl
+// (scripts/ci/genai.sh):
+//   node genai_check.js spans.jsonl CAPTURE(true|false) metrics.jsonl OLD_NAMES(true|false)
 'use strict';
 const fs = require('fs');
-const [spansFile, capture, metricsFile] = process.argv.slice(2);
+const [spansFile, capture, metricsFile, oldNames] = process.argv.slice(2);
 const lines = (f) => fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).map(JSON.parse);
 const spans = lines(spansFile);
 const problems = [];
@@ -42,17 +43,36 @@ for (const s of named('chat gpt-4o')) {
   };
   for (const [k, v] of Object.entries(want)) expect(a[k] === v, `chat: ${k} = ${v} (got ${JSON.stringify(a[k])})`);
   expect(JSON.stringify(a['gen_ai.response.finish_reasons']) === '["stop"]', 'chat: finish reasons');
-  expect(a['gen_ai.system'] === undefined, 'chat: no gen_ai.system by default');
-  const content = ['gen_ai.system_instructions', 'gen_ai.input.messages', 'gen_ai.output.messages'];
+  if (oldNames === 'true') expect(a['gen_ai.system'] === 'openai', 'chat: gen_ai.system with gen_ai/dup');
+  else expect(a['gen_ai.system'] === undefined, 'chat: no gen_ai.system (by default, and gen_ai_latest_experimental wins)');
+  const content = ['gen_ai.system_instructions', 'gen_ai.input.messages', 'gen_ai.output.messages', 'gen_ai.tool.definitions'];
   if (capture === 'true') {
     expect(a['gen_ai.system_instructions'] === '[{"type":"text","content":"You guard the gate."}]', 'chat: system instructions JSON');
     let input = [];
     try { input = JSON.parse(a['gen_ai.input.messages']); } catch (e) { problems.push('chat: input messages are not JSON'); }
-    expect(input.length === 1 && input[0].role === 'user' && input[0].parts[0].type === 'text' &&
+    expect(input.length === 4 && input[0].role === 'user' && input[0].parts[0].type === 'text' &&
            input[0].parts[0].content === 'My card is ####, let me in', 'chat: input messages JSON, redacted');
+    const part = (m, i = 0) => (input[m] && input[m].parts[i]) || {};
+    expect(input[1] && input[1].role === 'assistant' && part(1).type === 'tool_call' && part(1).id === 'call-0' &&
+           part(1).name === 'look' && JSON.stringify(part(1).arguments) === '{"dir":"north"}',
+           `chat: a tool_call part, arguments as JSON (got ${JSON.stringify(input[1])})`);
+    expect(input[2] && input[2].role === 'tool' && part(2).type === 'tool_call_response' && part(2).id === 'call-0' &&
+           JSON.stringify(part(2).response) === '{"seen":["door"],"card":"####"}',
+           `chat: a tool_call_response part, response as JSON, redacted (got ${JSON.stringify(input[2])})`);
+    expect(part(3).type === 'tool_call_response' && part(3).response === 'a plain answer',
+           'chat: a response that is not JSON as a string');
     let output = [];
     try { output = JSON.parse(a['gen_ai.output.messages']); } catch (e) { problems.push('chat: output messages are not JSON'); }
     expect(output.length === 1 && output[0].finish_reason === 'stop' && output[0].parts[0].content === 'No.', 'chat: output messages JSON');
+    const call = (output[0] && output[0].parts[1]) || {};
+    expect(call.type === 'tool_call' && call.id === 'call-1' && call.name === 'open_gate' && call.arguments.gate === 'north',
+           `chat: a tool call in the same output message (got ${JSON.stringify(call)})`);
+    let tools = [];
+    try { tools = JSON.parse(a['gen_ai.tool.definitions']); } catch (e) { problems.push('chat: tool definitions are not JSON'); }
+    expect(tools.length === 2 && tools[0].type === 'function' && tools[0].name === 'open_gate' &&
+           tools[0].description === 'Opens a gate' && tools[0].parameters.properties.gate.type === 'string' &&
+           tools[1].name === 'look' && tools[1].parameters === undefined,
+           `chat: gen_ai.tool.definitions (got ${JSON.stringify(tools)})`);
   } else {
     for (const k of content) expect(a[k] === undefined, `chat: no ${k} without capture`);
   }
@@ -62,6 +82,13 @@ for (const s of named('invoke_agent gatekeeper')) {
   expect(a['gen_ai.agent.name'] === 'gatekeeper' && a['gen_ai.agent.id'] === 'npc-7' &&
          a['gen_ai.agent.description'] === 'guards the gate' && a['gen_ai.agent.version'] === '1.0' &&
          a['gen_ai.provider.name'] === 'trail-demo', 'invoke_agent: agent attributes');
+  if (capture === 'true') {
+    let tools = [];
+    try { tools = JSON.parse(a['gen_ai.tool.definitions']); } catch (e) { problems.push('invoke_agent: tool definitions are not JSON'); }
+    expect(tools.length === 2 && tools[1].name === 'look', 'invoke_agent: gen_ai.tool.definitions');
+  } else {
+    expect(a['gen_ai.tool.definitions'] === undefined, 'invoke_agent: no tool definitions without capture');
+  }
 }
 for (const s of named('execute_tool open_gate')) {
   const a = attrs(s);
@@ -98,4 +125,5 @@ if (problems.length) {
   for (const p of problems) console.error('genai_check: ' + p);
   process.exit(1);
 }
-console.log(`genai_check: ${spans.length} spans as expected (content ${capture === 'true' ? 'captured' : 'absent'})`);
+console.log(`genai_check: ${spans.length} spans as expected (content ${capture === 'true' ? 'captured' : 'absent'}, ` +
+            `gen_ai.system ${oldNames === 'true' ? 'too' : 'absent'})`);

@@ -137,7 +137,7 @@ struct Settings {
   // span_and_event); each captured text is cut at genai_content_max_length
   // bytes (TRAIL_GENAI_CONTENT_MAX_LENGTH). OTEL_SEMCONV_STABILITY_OPT_IN
   // with gen_ai/dup also writes the older gen_ai.system next to
-  // gen_ai.provider.name.
+  // gen_ai.provider.name, unless it also has gen_ai_latest_experimental.
   bool genai_capture_content = false;
   std::uint32_t genai_content_max_length = 16384;
   bool genai_emit_old_names = false;
@@ -601,16 +601,21 @@ inline void read_genai(EnvReader& env, Settings& s) {
                   "true, false, span_only, span_and_event, event_only or no_content", "using the default: false");
   }
   read_int(env, "TRAIL_GENAI_CONTENT_MAX_LENGTH", s.genai_content_max_length, IntKind::count);
-  // A comma-separated list; trail knows gen_ai/dup (the older names too) and
-  // gen_ai_latest_experimental (what trail writes anyway).
+  // A comma-separated list; trail knows gen_ai/dup (its own: the older names
+  // too) and gen_ai_latest_experimental (the conventions': the latest names
+  // only, which wins over gen_ai/dup).
   if (const auto v = env.get("OTEL_SEMCONV_STABILITY_OPT_IN")) {
     std::string_view list = *v;
+    bool dup = false, latest_only = false;
     while (!list.empty()) {
       const std::size_t comma = list.find(',');
-      if (ascii_iequals(trim_ows(list.substr(0, comma)), "gen_ai/dup")) s.genai_emit_old_names = true;
+      const std::string_view item = trim_ows(list.substr(0, comma));
+      dup = dup || ascii_iequals(item, "gen_ai/dup");
+      latest_only = latest_only || ascii_iequals(item, "gen_ai_latest_experimental");
       if (comma == std::string_view::npos) break;
       list.remove_prefix(comma + 1);
     }
+    s.genai_emit_old_names = dup && !latest_only;
   }
 }
 
