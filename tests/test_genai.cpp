@@ -42,6 +42,14 @@ std::int64_t int64(const trail::SpanData& span, const char* key) {
 
 bool has(const trail::SpanData& span, const char* key) { return find_attribute(span.attributes, key) != nullptr; }
 
+// What is in the rings, exported with these GenAI options.
+std::vector<trail::SpanData> collect_with(const trail::detail::GenAiOptions& options) {
+  trail::detail::Collector collector({}, {}, options);
+  std::vector<trail::SpanData> spans;
+  collector.collect_all(spans);
+  return spans;
+}
+
 }  // namespace
 
 TEST_CASE("an LLM call: `{operation} {model}`, CLIENT, request and response attributes") {
@@ -463,9 +471,7 @@ TEST_CASE("captured content: the conventions' JSON message schema, cut, redacted
     for (auto at = text.find("4111 1111"); at != std::string::npos; at = text.find("4111 1111"))
       text.replace(at, 9, "[card]");
   };
-  trail::detail::Collector collector({}, {}, options);
-  std::vector<trail::SpanData> spans;
-  collector.collect_all(spans);
+  const auto spans = collect_with(options);
   const auto* call = find_span(spans, "chat gpt-4o");
   REQUIRE(call);
   CHECK(str(*call, "gen_ai.system_instructions") ==
@@ -509,9 +515,7 @@ TEST_CASE("tool calls in messages: tool_call and tool_call_response parts, JSON 
     seen.push_back(std::string(attribute) + ": " + text);
     for (auto at = text.find("north"); at != std::string::npos; at = text.find("north")) text.replace(at, 5, "[x]");
   };
-  trail::detail::Collector collector({}, {}, options);
-  std::vector<trail::SpanData> spans;
-  collector.collect_all(spans);
+  const auto spans = collect_with(options);
   const auto* call = find_span(spans, "chat gpt-4o");
   REQUIRE(call);
   const std::string& input = str(*call, "gen_ai.input.messages");
@@ -552,9 +556,7 @@ TEST_CASE("a redactor that breaks a JSON argument turns it into a string; one th
     if (attribute == "gen_ai.output.messages") throw std::runtime_error("no");
     text.resize(5);
   };
-  trail::detail::Collector collector({}, {}, options);
-  std::vector<trail::SpanData> spans;
-  collector.collect_all(spans);
+  const auto spans = collect_with(options);
   const auto* call = find_span(spans, "chat gpt-4o");
   REQUIRE(call);
   CHECK(str(*call, "gen_ai.input.messages") ==
@@ -612,9 +614,7 @@ TEST_CASE("a redactor that throws leaves the attribute out, counted") {
   trail::set_capture_message_content(false);
   trail::detail::GenAiOptions options;
   options.redact = [](std::string_view, std::string&) { throw std::runtime_error("no"); };
-  trail::detail::Collector collector({}, {}, options);
-  std::vector<trail::SpanData> spans;
-  collector.collect_all(spans);
+  const auto spans = collect_with(options);
   const auto* call = find_span(spans, "chat gpt-4o");
   REQUIRE(call);
   CHECK_FALSE(has(*call, "gen_ai.input.messages"));
@@ -630,9 +630,7 @@ TEST_CASE("gen_ai.system only when OTEL_SEMCONV_STABILITY_OPT_IN asks for the ol
   { genai::LlmCall call(genai::Operation::chat, "mistral_ai", "mistral-large"); }
   trail::detail::GenAiOptions options;
   options.emit_old_names = true;
-  trail::detail::Collector collector({}, {}, options);
-  std::vector<trail::SpanData> spans;
-  collector.collect_all(spans);
+  const auto spans = collect_with(options);
   const auto* s = find_span(spans, "chat mistral-large");
   REQUIRE(s);
   CHECK(str(*s, "gen_ai.provider.name") == "mistral_ai");
