@@ -4,8 +4,8 @@
 // kind with token usage, message content with tool calls and tool
 // definitions (recorded only when
 // OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT asks for it, a card
-// number masked by Config::redact_content), a span link with attributes, and
-// frames. Exporting comes from the OTEL_* variables. Prints one stats line;
+// number masked by Config::redact_content), a span link with attributes, a
+// link from another thread to the extracted context, and frames. Exporting comes from the OTEL_* variables. Prints one stats line;
 // exits 0 when every recorded span was exported.
 #include <trail/frame.hpp>
 #include <trail/genai.hpp>
@@ -13,6 +13,7 @@
 
 #include <cstdio>
 #include <string>
+#include <thread>
 
 namespace genai = trail::genai;
 
@@ -63,6 +64,10 @@ int main() {
     handle.link(session.context(), {{"link.reason", "serves"}, {"attempt", 1}});
     TRAIL_SPAN("nested under the request");
   }
+  std::thread([&] {  // a link from another thread carries the extracted tracestate too
+    TRAIL_SPAN_VAR(batch, "batch worker");
+    batch.link(in.context);
+  }).join();
   session.end(trail::EndState::success);
 
   trail::shutdown();

@@ -155,6 +155,30 @@ TEST_CASE("a link to an extracted context carries its tracestate") {
   CHECK(s->trace_state.empty());
 }
 
+TEST_CASE("a link carries the tracestate of a context under an extracted one, linked from any thread") {
+  recorded();
+  const auto in = trail::extract(traceparent, "vendor=v2");  // the note sits in this thread's ring
+  trail::Context child;
+  {
+    trail::ContextScope scope(in.context);
+    TRAIL_SPAN("child");
+    child = trail::current();
+  }
+  std::thread([&] {  // a newer ring, read before the one with the note
+    TRAIL_SPAN_VAR(s, "linker");
+    s.link(in.context);
+    s.link(child);
+  }).join();
+  const auto spans = recorded();
+  const trail::SpanData* s = find_span(spans, "linker");
+  REQUIRE(s != nullptr);
+  REQUIRE(s->links.size() == 2);
+  CHECK(s->links[0].trace_state == "vendor=v2");
+  CHECK(s->links[1].trace_state == "vendor=v2");
+  CHECK(s->links[1].span_id == child.span_id);
+  CHECK(s->trace_state.empty());
+}
+
 TEST_CASE("links and traceState in OTLP/JSON and OTLP/protobuf") {
   recorded();
   const auto in = trail::extract(traceparent, "rojo=1");

@@ -10,7 +10,8 @@
 #     incl. cache read/write and reasoning), span names and kinds;
 #   - gen_ai.conversation.id = session.id on the GenAI spans of both episodes,
 #     the second episode's root linked to the first's;
-#   - the span link with its attributes, traceState on the spans under the
+#   - the span link with its attributes, the traceState of a link to the
+#     extracted context made on another thread, traceState on the spans under the
 #     extracted context, frame.number and the frame spans;
 #   - message content only when OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT
 #     asks for it, as the conventions' JSON (text, tool_call and

@@ -107,6 +107,10 @@ if (handle) {
   expect(handle.links.length === 1 && handle.links[0].attributes['link.reason'] === 'serves' &&
          handle.links[0].attributes.attempt === 1, 'request: the link with its attributes');
 }
+const batch = named('batch worker')[0];
+expect(batch && batch.links.length === 1 && batch.links[0].traceId === '0af7651916cd43dd8448eb211c80319c' &&
+       batch.links[0].traceState === 'rojo=00f067aa0ba902b7,congo=t61',
+       `a link from another thread: the extracted context's traceState (got ${JSON.stringify(batch && batch.links)})`);
 const nested = named('nested under the request')[0];
 expect(nested && nested.traceState === 'rojo=00f067aa0ba902b7,congo=t61', 'nested: traceState inherited');
 expect(spans.filter((s) => s.name.startsWith('session ')).every((s) => s.traceState === ''), 'no traceState elsewhere');

@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "../clock.hpp"
@@ -283,15 +284,18 @@ class Collector {
   std::uint64_t consume(Ring& ring, std::uint64_t pos, std::vector<SpanData>& out) {
     const Record& r = ring.at(pos);
     switch (r.type) {
-      case RecordType::span_end:
+      case RecordType::span_end: {
         ring.count_consumed();
-        // An AsyncSpan, or a span whose context's note sits in a ring not read yet.
-        if ((r.slot & span_deferred) || (r.size != 0 && notes_.find(r.size) == notes_.end())) {
+        // An AsyncSpan, or a span whose context's note (or a linked
+        // context's) sits in a ring not read yet.
+        const bool link_waits = !links_awaiting_note_.empty() && links_awaiting_note_.erase(r.span_id) != 0;
+        if ((r.slot & span_deferred) || link_waits || (r.size != 0 && notes_.find(r.size) == notes_.end())) {
           deferred_.push_back(Deferred{r, ring.thread_id(), pass_});
         } else {
           finish(r, ring.thread_id(), out);
         }
         return 1;
+      }
       case RecordType::attribute:
         return consume_attribute(ring, pos);
       case RecordType::attribute_pack: {
@@ -345,6 +349,8 @@ class Collector {
         link.span_id = SpanId{r.link.span_id};
         link.flags = (r.link.trace_flags & 0xffu) | 0x100u | (r.link.remote ? 0x200u : 0u);
         pending(r.span_id).links.push_back(PendingLink{r.slot, r.link.annotation, std::move(link)});
+        if (r.link.annotation != 0 && notes_.find(r.link.annotation) == notes_.end())
+          links_awaiting_note_.insert(r.span_id);
         return 1;
       }
       case RecordType::note: {
@@ -593,6 +599,7 @@ class Collector {
   void bound_pending() {
     orphaned_ += drop_least_recent(pending_, 1u << 16, pass_);
     drop_least_recent(notes_, 1u << 12, pass_);
+    if (links_awaiting_note_.size() > (1u << 12)) links_awaiting_note_.clear();  // their ends were lost
   }
 
   // Removes a drained ring whose thread exited; the list head is left for a
@@ -622,6 +629,8 @@ class Collector {
   std::uint64_t pass_ = 0;
   std::unordered_map<std::uint64_t, Pending> pending_;
   std::unordered_map<std::uint32_t, Note> notes_;
+  // Spans with a link whose context's note was not read yet: they wait a pass.
+  std::unordered_set<std::uint64_t> links_awaiting_note_;
   std::vector<FrameLoop> frames_;
   std::vector<Deferred> deferred_;
   std::unordered_map<const SpanMeta*, Site> code_sites_;
