@@ -738,3 +738,33 @@ TEST_CASE("gen_ai.conversation.id however the session's context became current")
   }
   CHECK_FALSE(has(*find_span(spans, "step"), "gen_ai.conversation.id"));  // not a GenAI span
 }
+
+TEST_CASE("a session whose note was lost to a full ring writes it again at the next activate()") {
+  recorded();
+  trail::set_ring_capacity(64);
+  std::string session_id;
+  std::uint64_t lost = 0;
+  std::thread([&] {
+    for (int i = 0; i < 100; ++i) {
+      TRAIL_SPAN("fill");
+    }
+    trail::detail::Ring* ring = trail::detail::this_thread().ring;
+    REQUIRE(ring != nullptr);
+    const std::uint64_t dropped_before = ring->records_dropped();
+    trail::Session session("npc", "npc", "npc-1");  // the episode's note does not fit
+    lost = ring->records_dropped() - dropped_before;
+    session_id = hex(session.id());
+    recorded();  // frees the ring
+    {
+      auto on = session.activate();  // writes the note again
+      genai::ScopedLlmCall call(genai::Operation::chat, "openai", "after-retry");
+    }
+    session.end(trail::EndState::success);
+  }).join();
+  trail::set_ring_capacity(16384);
+  CHECK(lost >= 1);
+  const auto spans = recorded();
+  const auto* call = find_span(spans, "chat after-retry");
+  REQUIRE(call);
+  CHECK(str(*call, "gen_ai.conversation.id") == session_id);
+}

@@ -183,6 +183,12 @@ class Session {
   // Makes `ctx` (a span of this session, captured with trail::current() and
   // handed to this thread) current, as part of the session.
   SessionScope activate(const Context& ctx) const noexcept {
+    // The episode's note was lost to a full ring: written again now, under
+    // the same id, so that the spans under it still get the conversation id.
+    if (note_unwritten_.load(std::memory_order_relaxed) && ctx.annotation != 0 &&
+        note_unwritten_.exchange(false, std::memory_order_relaxed) &&
+        !detail::write_note(ctx.annotation, detail::NoteKind::session, id_, {}))
+      note_unwritten_.store(true, std::memory_order_relaxed);
     if (!ctx.valid() || state_.load(std::memory_order_acquire) != ended) return SessionScope(ctx);
     detail::report_ended_activation();
     Context unsampled = ctx;
@@ -259,7 +265,9 @@ class Session {
   // the GenAI spans under it), linked to the previous episode's root.
   void start_episode(const Context& previous) noexcept {
     Context origin;  // invalid: a new trace, but with the session's annotation
-    origin.annotation = detail::record_note(detail::NoteKind::session, id_, {});
+    origin.annotation = detail::new_annotation();
+    note_unwritten_.store(!detail::write_note(origin.annotation, detail::NoteKind::session, id_, {}),
+                          std::memory_order_relaxed);
     root_ = AsyncSpan(detail::JoinedName("session", name_.view()).view(), SpanKind::internal, origin);
     if (!root_.is_recording()) return;  // unsampled
     char id[32];
@@ -315,6 +323,7 @@ class Session {
     agent_name_ = other.agent_name_;
     agent_id_ = other.agent_id_;
     tags_ = other.tags_;
+    note_unwritten_.store(other.note_unwritten_.exchange(false, std::memory_order_relaxed), std::memory_order_relaxed);
     state_.store(other.state_.exchange(ended, std::memory_order_acq_rel), std::memory_order_relaxed);
     if (other.linked_) {
       other.unlink();
@@ -331,6 +340,8 @@ class Session {
   detail::JoinedName<64> agent_id_;
   detail::InlineStrings tags_;
   std::atomic<std::uint8_t> state_{ended};
+  // The current episode's note did not fit in the ring: activate() retries.
+  mutable std::atomic<bool> note_unwritten_{false};
   bool linked_ = false;
   Session* prev_ = nullptr;
   Session* next_ = nullptr;

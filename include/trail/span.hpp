@@ -258,11 +258,16 @@ inline bool write_link(std::uint64_t span_id, std::uint16_t slot, const Context&
   return write_record(r);
 }
 
-// A fresh context annotation id whose note (a tracestate, or a session id)
-// is now in this thread's ring; 0 when the note could not be written.
-inline std::uint32_t record_note(NoteKind kind, TraceId session, std::string_view text) noexcept {
+// A fresh context annotation id (never 0).
+inline std::uint32_t new_annotation() noexcept {
   std::uint32_t id = process().annotation_counter.fetch_add(1, std::memory_order_relaxed) + 1;
   if (id == 0) id = process().annotation_counter.fetch_add(1, std::memory_order_relaxed) + 1;  // wrapped
+  return id;
+}
+
+// Writes what annotation `id` stands for (a tracestate, or a session id) to
+// this thread's ring; false when it could not (no ring, ring full).
+inline bool write_note(std::uint32_t id, NoteKind kind, TraceId session, std::string_view text) noexcept {
   Record r;
   r.type = RecordType::note;
   r.value_type = static_cast<std::uint8_t>(kind);
@@ -271,8 +276,14 @@ inline std::uint32_t record_note(NoteKind kind, TraceId session, std::string_vie
   r.span_id = id;
   r.link.trace_hi = session.hi;
   r.link.trace_lo = session.lo;
-  const bool written = kind == NoteKind::trace_state ? write_with_text(r, plain_text_offset, text) : write_record(r);
-  return written ? id : 0;
+  return kind == NoteKind::trace_state ? write_with_text(r, plain_text_offset, text) : write_record(r);
+}
+
+// A fresh context annotation id whose note is now in this thread's ring; 0
+// when the note could not be written.
+inline std::uint32_t record_note(NoteKind kind, TraceId session, std::string_view text) noexcept {
+  const std::uint32_t id = new_annotation();
+  return write_note(id, kind, session, text) ? id : 0;
 }
 
 // Fixes ids, parent and the sampling decision; reads the start time.
