@@ -69,9 +69,9 @@ inline bool append_text_part(std::string& json, std::string_view attribute, std:
 }
 
 // A captured value that may be JSON (tool arguments, responses, parameter
-// schemas), redacted: as JSON when it is a JSON document within the length
-// (the parsed document, so that a cut never breaks it), else as a string cut
-// at the length; false when the redactor threw.
+// schemas), redacted: embedded as given when it is one JSON document within
+// the length, else as a JSON string cut at the length (a cut JSON document
+// would break the attribute's JSON); false when the redactor threw.
 inline bool append_json_or_string(std::string& json, std::string_view attribute, std::string text,
                                   const GenAiOptions& o) {
   if (!redact_content(attribute, text, o)) return false;
