@@ -21,7 +21,12 @@
 //   idle       wake-ups per second of trail's threads with nothing recorded
 //
 // Options: --quick (fewer samples, for CI smoke runs); --burst-only (only
-// the burst section: for repeated runs when comparing two builds).
+// the burst section: for repeated runs when comparing two builds);
+// --export-only (only the export side: paced at 200 k spans/s, which the
+// flusher keeps up with, then flat out; for comparing two builds).
+//
+// The export rows count the flusher thread's heap allocations (operator new,
+// replaced below; malloc called directly, as by zlib or OpenSSL, is not seen).
 #include <trail/runtime.hpp>
 
 #include <algorithm>
@@ -32,12 +37,29 @@
 #include <cstring>
 #include <ctime>
 #include <dirent.h>
+#include <cstdlib>
 #include <fstream>
+#include <new>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "../tests/support/http_test_server.hpp"
+
+// Heap allocations of the calling thread (operator new replaced for the process).
+thread_local std::uint64_t t_allocations = 0;
+
+void* operator new(std::size_t n) {
+  ++t_allocations;
+  if (void* p = std::malloc(n != 0 ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t n) { return ::operator new(n); }
+// Not inlined: g++ would then see free() of what `new` returned (-Wmismatched-new-delete).
+[[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete[](void* p) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -272,20 +294,24 @@ void run_drop_path(int rounds) {
 // --- export side --------------------------------------------------------------
 
 // Called on the flusher thread with every batch (after the OTLP exporter):
-// the flusher thread's CPU time and the spans it has handed on so far.
+// the flusher thread's CPU time and heap allocations, and the spans it has
+// handed on so far.
 class Probe : public trail::Exporter {
  public:
   trail::ExportResult export_spans(const trail::SpanBatch& batch, const trail::ExportDeadline&) override {
     spans_.fetch_add(batch.size, std::memory_order_relaxed);
     cpu_.store(thread_cpu_seconds(), std::memory_order_relaxed);
+    allocations_.store(t_allocations, std::memory_order_relaxed);
     return {};
   }
   std::uint64_t spans() const { return spans_.load(std::memory_order_relaxed); }
   double cpu() const { return cpu_.load(std::memory_order_relaxed); }
+  std::uint64_t allocations() const { return allocations_.load(std::memory_order_relaxed); }
 
  private:
   std::atomic<std::uint64_t> spans_{0};
   std::atomic<double> cpu_{0};
+  std::atomic<std::uint64_t> allocations_{0};
 };
 
 struct Receiver {
@@ -313,7 +339,7 @@ trail::Config program_config(const std::shared_ptr<Probe>& probe, const HttpTest
 void run_producer(const char* label, double seconds, double spans_per_second, Probe& probe, Receiver& receiver) {
   trail::flush(30s);
   const trail::Stats s0 = trail::stats();
-  const std::uint64_t bytes0 = receiver.bytes.load(), probe0 = probe.spans();
+  const std::uint64_t bytes0 = receiver.bytes.load(), probe0 = probe.spans(), allocations0 = probe.allocations();
   const double flusher0 = probe.cpu();
   const double tpn = ticks_per_ns();
   const std::uint64_t start = __builtin_ia32_rdtsc();
@@ -335,12 +361,13 @@ void run_producer(const char* label, double seconds, double spans_per_second, Pr
   const double dropped = static_cast<double>(s1.spans_dropped_ring_full - s0.spans_dropped_ring_full);
   const double wall = static_cast<double>(delivered_end - start) / tpn * 1e-9;
   const double flusher = probe.cpu() - flusher0;
+  const double handed_on = static_cast<double>(probe.spans() - probe0);
   std::printf("%-8s recorded %.2f M spans/s, delivered %.0f k spans/s, %.1f%% dropped at the ring; flusher %.0f ns CPU a span, "
-              "%.0f%% of a core; %.0f bytes a span on the wire\n",
+              "%.0f%% of a core, %.2f heap allocations a span; %.0f bytes a span on the wire\n",
               label, static_cast<double>(n) / (static_cast<double>(recorded_end - start) / tpn * 1e-9) * 1e-6,
               exported / wall * 1e-3, 100.0 * dropped / static_cast<double>(n), flusher / exported * 1e9,
-              100.0 * flusher / wall, static_cast<double>(receiver.bytes.load() - bytes0) /
-                                          static_cast<double>(probe.spans() - probe0));
+              100.0 * flusher / wall, static_cast<double>(probe.allocations() - allocations0) / handed_on,
+              static_cast<double>(receiver.bytes.load() - bytes0) / handed_on);
 }
 
 // Context switches of every thread but the calling one: each is a wake-up.
@@ -376,10 +403,11 @@ void run_idle() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool burst_only = false;
+  bool burst_only = false, export_only = false;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--quick") == 0) g_quick = true;
     if (std::strcmp(argv[i], "--burst-only") == 0) burst_only = true;
+    if (std::strcmp(argv[i], "--export-only") == 0) export_only = true;
   }
   std::printf("real_program (%s), %.2f ticks/ns, load average: ", TRAIL_BENCH_OPT, ticks_per_ns());
   std::fflush(stdout);
@@ -390,7 +418,7 @@ int main(int argc, char** argv) {
     std::printf("%s\n", line.c_str());
   }
 
-  if (!burst_only) run_idle();
+  if (!burst_only && !export_only) run_idle();
 
   Receiver receiver;
   if (!receiver.server.ok()) {
@@ -399,6 +427,13 @@ int main(int argc, char** argv) {
   }
   auto probe = std::make_shared<Probe>();
   if (!trail::init(program_config(probe, &receiver.server))) return 1;
+  if (export_only) {
+    run_producer("warm-up", 0.2, 2e5, *probe, receiver);
+    run_producer("paced200k", g_quick ? 0.5 : 2.0, 2e5, *probe, receiver);
+    run_producer("flat-out", g_quick ? 0.3 : 1.0, 0, *probe, receiver);
+    trail::shutdown();
+    return 0;
+  }
 
   const int rounds = g_quick ? 300 : 3000;
   const BurstResult b = run_bursts(rounds, kPauseNs);

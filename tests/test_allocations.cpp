@@ -100,6 +100,41 @@ TEST_CASE("recording performs no heap allocation after the thread's first span" 
   CHECK(trail::test::find_span(spans, "north gate") != nullptr);
 }
 
+TEST_CASE("the collector rebuilds spans into recycled storage: no heap allocation per span" *
+          doctest::skip(!trail::test::counts_allocations)) {
+  trail::test::recorded();
+  const auto record = [](int n) {
+    for (int i = 0; i < n; ++i) {
+      TRAIL_SPAN_VAR(s, "score");
+      s.set("nodes", i);
+      s.set("cost", 2.5);
+      s.set("target", "home");
+    }
+  };
+  trail::detail::Collector collector;
+  std::vector<trail::SpanData> spans;
+  spans.reserve(512);
+  for (int round = 0; round < 2; ++round) {  // the first rounds make the storage
+    record(500);
+    collector.collect(spans);
+    collector.recycle(spans.data(), spans.size());
+    spans.clear();
+  }
+  record(500);
+  const std::uint64_t before = trail::test::allocations();
+  collector.collect(spans);
+  const std::uint64_t during = trail::test::allocations() - before;
+  REQUIRE(spans.size() == 500);
+  CHECK(during == 0);
+  const trail::SpanData& last = spans.back();
+  CHECK(last.name == "score");
+  CHECK(last.attributes.size() == 7);  // 3 set + code.function.name, code.file.path, code.line.number, thread.id
+  CHECK(std::get<std::int64_t>(*trail::find_attribute(last.attributes, "nodes")) == 499);
+  CHECK(std::get<double>(*trail::find_attribute(last.attributes, "cost")) == 2.5);
+  CHECK(std::get<std::string>(*trail::find_attribute(last.attributes, "target")) == "home");
+  CHECK(std::get<std::string>(*trail::find_attribute(last.attributes, "code.file.path")) == "test_allocations.cpp");
+}
+
 TEST_CASE("disabled at run time: no allocation either" * doctest::skip(!trail::test::counts_allocations)) {
   trail::set_enabled(false);
   const std::uint64_t before = trail::test::allocations();

@@ -331,6 +331,48 @@ TEST_CASE("the value length limit truncates at a UTF-8 boundary") {
   CHECK(std::get<std::string>(*find_attribute(spans[0].attributes, "utf8 mid")) == "abc");
 }
 
+TEST_CASE("a span rebuilt into a recycled span's storage carries nothing over from it") {
+  recorded();
+  trail::detail::Collector collector;
+  std::vector<trail::SpanData> spans;
+  const std::string long_value(100, 'x');
+  {
+    TRAIL_SPAN_VAR(big, "big");
+    for (const char* key : {"a0", "a1", "a2", "a3", "a4", "a5", "a6"}) big.set(key, long_value);
+    big.event("happened");
+    big.error("broken");
+  }
+  collector.collect(spans);
+  REQUIRE(spans.size() == 1);
+  CHECK(spans[0].attributes.size() == 7 + 4);
+  CHECK(spans[0].events.size() == 1);
+  collector.recycle(spans.data(), spans.size());
+  spans.clear();
+  {
+    TRAIL_SPAN_VAR(small, "small");
+    small.set("a0", 1);
+  }
+  { TRAIL_SPAN("bare"); }
+  collector.collect(spans);
+  REQUIRE(spans.size() == 2);
+  const auto* small = find_span(spans, "small");
+  const auto* bare = find_span(spans, "bare");
+  REQUIRE(small);
+  REQUIRE(bare);
+  for (const auto* s : {small, bare}) {
+    CHECK(s->attributes.size() == (s == small ? 5u : 4u));  // + code.* and thread.id
+    CHECK(find_attribute(s->attributes, "a1") == nullptr);
+    CHECK(s->events.empty());
+    CHECK(s->status_code == trail::StatusCode::unset);
+    CHECK(s->status_message.empty());
+    CHECK(s->trace_state.empty());
+    CHECK(s->dropped_attributes_count == 0);
+  }
+  CHECK(std::get<std::int64_t>(*find_attribute(small->attributes, "a0")) == 1);
+  CHECK(find_attribute(bare->attributes, "a0") == nullptr);
+  CHECK(std::get<std::string>(*find_attribute(bare->attributes, "code.file.path")) == "test_spans.cpp");
+}
+
 TEST_CASE("an AsyncSpan started on one thread is ended on another, with attributes from both") {
   recorded();
   trail::Context parent;

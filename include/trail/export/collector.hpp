@@ -6,6 +6,11 @@
 // AsyncSpans, whose attributes may be set on other threads: those are
 // finished one pass later, when every ring has been read again after their
 // end was seen (so whatever happened before the end is visible).
+//
+// Spans are rebuilt into storage that is reused: spans handed back with
+// recycle() after export, and the per-span scratch of attributes that wait
+// for their span's end. Their strings and vectors keep their capacity, so
+// once a program's span shapes repeat, rebuilding a span allocates nothing.
 #pragma once
 
 #include <algorithm>
@@ -17,6 +22,8 @@
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
+#include <variant>
 #include <vector>
 
 #include "../clock.hpp"
@@ -118,6 +125,36 @@ inline std::string short_function_name(std::string_view pretty) {
   return std::string(head.empty() ? std::string_view(text) : head);
 }
 
+// Value setters that reuse the storage of the value they replace.
+inline std::string& string_value(AttributeValue& v) {
+  if (auto* text = std::get_if<std::string>(&v)) return *text;
+  return v.emplace<std::string>();
+}
+inline void set_string_value(AttributeValue& v, std::string_view text) { string_value(v).assign(text.data(), text.size()); }
+
+// The first `used` of `attrs` are attributes; elements past them are spare
+// ones (left from a recycled span) whose strings are reused. Setting a key
+// again replaces its value (OpenTelemetry); past the limit, new keys are
+// dropped and counted. `set(AttributeValue&)` writes the value.
+template <class Set>
+void put_attribute(std::vector<Attribute>& attrs, std::size_t& used, std::uint32_t& dropped, std::string_view key,
+                   std::uint32_t limit, Set&& set) {
+  for (std::size_t i = 0; i < used; ++i) {
+    if (attrs[i].key == key) {
+      set(attrs[i].value);
+      return;
+    }
+  }
+  if (used >= limit) {
+    ++dropped;
+    return;
+  }
+  if (used == attrs.size()) attrs.emplace_back();
+  Attribute& a = attrs[used++];
+  a.key.assign(key.data(), key.size());
+  set(a.value);
+}
+
 // Process-wide span counts of all rings, since the process started.
 struct RingCounts {
   std::uint64_t spans_recorded = 0;       // written to a ring (ended while sampled)
@@ -187,6 +224,13 @@ class Collector {
     return n + collect(out);
   }
 
+  // Takes back the first `n` of `spans` (moved out) once exported: the next
+  // passes rebuild spans into their storage. Call holding the consumer lock.
+  void recycle(SpanData* spans, std::size_t n) {
+    if (spare_.capacity() == 0) spare_.reserve(kSpareSpans);
+    for (std::size_t i = 0; i < n && spare_.size() < kSpareSpans; ++i) spare_.push_back(std::move(spans[i]));
+  }
+
   // Spans an AsyncSpan end was read for, finished by the next pass.
   std::size_t deferred() const noexcept { return deferred_.size(); }
 
@@ -231,6 +275,9 @@ class Collector {
     std::deque<std::pair<std::uint64_t, std::uint64_t>> marks;
   };
   static constexpr std::size_t kFrameMarks = 4096, kFrameLoops = 64;
+  // Bounds of the reused storage: about a queue of spans, and the spans
+  // whose extras wait for their end at one time in a busy program.
+  static constexpr std::size_t kSpareSpans = 4096, kSparePending = 1024;
 
   // What an annotation id stands for (record.hpp NoteKind).
   struct Note {
@@ -242,14 +289,28 @@ class Collector {
   struct Pending {
     std::string name;
     bool has_name = false;
-    std::vector<Attribute> attributes;
+    std::vector<Attribute> attributes;  // the first attribute_count; spare ones after them
+    std::size_t attribute_count = 0;
     std::uint32_t dropped_attributes = 0;
     std::vector<std::pair<std::uint16_t, SpanEvent>> events;  // by event number
     std::vector<PendingLink> links;
     StatusCode status = StatusCode::unset;
     std::string status_message;
     std::uint64_t touched = 0;  // pass
+
+    // For reuse by another span; keeps what has capacity.
+    void reset() {
+      name.clear();
+      has_name = false;
+      attribute_count = 0;
+      dropped_attributes = 0;
+      events.clear();
+      links.clear();
+      status = StatusCode::unset;
+      status_message.clear();
+    }
   };
+  using PendingMap = std::unordered_map<std::uint64_t, Pending>;
 
   struct Deferred {
     Record end;
@@ -303,20 +364,21 @@ class Collector {
         for (std::uint32_t i = 0; i < r.value_type && i < pack_capacity; ++i) {
           const PackedAttribute& item = r.pack[i];
           const auto tag = static_cast<std::uint8_t>(r.size >> (8 * i));
-          Attribute a;
-          a.key = item.key != nullptr ? item.key : "";
+          const std::string_view key = item.key != nullptr ? item.key : "";
           switch (static_cast<ValueType>(tag & 0x0fu)) {
-            case ValueType::boolean: a.value = item.i != 0; break;
-            case ValueType::int64: a.value = item.i; break;
-            case ValueType::float64: a.value = item.d; break;
+            case ValueType::boolean:
+              add_to_slot(p, r.slot, key, [&](AttributeValue& v) { v = item.i != 0; });
+              break;
+            case ValueType::int64: add_to_slot(p, r.slot, key, [&](AttributeValue& v) { v = item.i; }); break;
+            case ValueType::float64: add_to_slot(p, r.slot, key, [&](AttributeValue& v) { v = item.d; }); break;
             case ValueType::string: {
               const std::uint32_t length = tag >> 4;
-              a.value = std::string(item.text, length < packed_text_max ? length : packed_text_max);
+              const std::string_view text(item.text, length < packed_text_max ? length : packed_text_max);
+              add_to_slot(p, r.slot, key, [&](AttributeValue& v) { set_string_value(v, text); });
               break;
             }
-            case ValueType::string_array: continue;  // never packed
+            case ValueType::string_array: break;  // never packed
           }
-          add_to_slot(p, r.slot, std::move(a));
         }
         return 1;
       }
@@ -376,17 +438,19 @@ class Collector {
   std::uint64_t consume_attribute(const Ring& ring, std::uint64_t pos) {
     const Record& r = ring.at(pos);
     const auto type = static_cast<ValueType>(r.value_type);
-    Attribute a;
-    a.key = r.attr.key != nullptr ? r.attr.key : "";
+    const std::string_view key = r.attr.key != nullptr ? r.attr.key : "";
+    Pending& p = pending(r.span_id);
     std::uint64_t used = 1;
     switch (type) {
-      case ValueType::boolean: a.value = r.attr.b; break;
-      case ValueType::int64: a.value = r.attr.i; break;
-      case ValueType::float64: a.value = r.attr.d; break;
+      case ValueType::boolean: add_to_slot(p, r.slot, key, [&](AttributeValue& v) { v = r.attr.b; }); break;
+      case ValueType::int64: add_to_slot(p, r.slot, key, [&](AttributeValue& v) { v = r.attr.i; }); break;
+      case ValueType::float64: add_to_slot(p, r.slot, key, [&](AttributeValue& v) { v = r.attr.d; }); break;
       case ValueType::string: {
-        std::string s;
-        read_text(ring, pos, attribute_text_offset, s);
-        a.value = std::move(s);
+        add_to_slot(p, r.slot, key, [&](AttributeValue& v) {
+          std::string& text = string_value(v);
+          text.clear();
+          read_text(ring, pos, attribute_text_offset, text);
+        });
         used += continuation_count(r.size, 64 - attribute_text_offset);
         break;
       }
@@ -396,50 +460,41 @@ class Collector {
           read_text(ring, pos + used, attribute_text_offset, item);
           used += 1 + continuation_count(ring.at(pos + used).size, 64 - attribute_text_offset);
         }
-        a.value = std::move(items);
+        add_to_slot(p, r.slot, key, [&](AttributeValue& v) { v = std::move(items); });
         break;
       }
     }
-    add_to_slot(pending(r.span_id), r.slot, std::move(a));
     return used;
   }
 
   // An attribute of the span (slot 0), of its link or of its event `slot`.
-  void add_to_slot(Pending& p, std::uint16_t slot, Attribute a) {
+  template <class Set>
+  void add_to_slot(Pending& p, std::uint16_t slot, std::string_view key, Set&& set) {
     if (slot == 0) {
-      add_attribute(p.attributes, p.dropped_attributes, std::move(a), limits_.attribute_count);
+      put_attribute(p.attributes, p.attribute_count, p.dropped_attributes, key, limits_.attribute_count, set);
     } else if (slot & link_slot) {
       const auto number = static_cast<std::uint16_t>(slot & ~link_slot);
       for (auto it = p.links.rbegin(); it != p.links.rend(); ++it) {
         if (it->number != number) continue;
-        add_attribute(it->link.attributes, it->link.dropped_attributes_count, std::move(a),
-                      limits_.link_attribute_count);
+        add_attribute(it->link.attributes, it->link.dropped_attributes_count, key, limits_.link_attribute_count, set);
         break;
       }
     } else {
       for (auto it = p.events.rbegin(); it != p.events.rend(); ++it) {
         if (it->first != slot) continue;
-        add_attribute(it->second.attributes, it->second.dropped_attributes_count, std::move(a),
-                      limits_.event_attribute_count);
+        add_attribute(it->second.attributes, it->second.dropped_attributes_count, key,
+                      limits_.event_attribute_count, set);
         break;
       }
     }
   }
 
-  // Setting a key again replaces its value (OpenTelemetry); past the limit,
-  // new keys are dropped and counted.
-  static void add_attribute(std::vector<Attribute>& attrs, std::uint32_t& dropped, Attribute a, std::uint32_t limit) {
-    for (auto& existing : attrs) {
-      if (existing.key == a.key) {
-        existing.value = std::move(a.value);
-        return;
-      }
-    }
-    if (attrs.size() >= limit) {
-      ++dropped;
-      return;
-    }
-    attrs.push_back(std::move(a));
+  // put_attribute on a vector without spare elements.
+  template <class Set>
+  static void add_attribute(std::vector<Attribute>& attrs, std::uint32_t& dropped, std::string_view key,
+                            std::uint32_t limit, Set&& set) {
+    std::size_t used = attrs.size();
+    put_attribute(attrs, used, dropped, key, limit, set);
   }
 
   static void read_text(const Ring& ring, std::uint64_t pos, std::uint32_t offset, std::string& out) {
@@ -449,14 +504,53 @@ class Collector {
     if (r.size > inline_bytes) ring.read_bytes(pos + 1, r.size - inline_bytes, out);
   }
 
+  // The extras of `span_id`, in a reused entry when one is spare.
   Pending& pending(std::uint64_t span_id) {
-    Pending& p = pending_[span_id];
-    p.touched = pass_;
-    return p;
+    auto it = pending_.find(span_id);
+    if (it == pending_.end()) {
+      if (spare_pending_.empty()) {
+        it = pending_.emplace(span_id, Pending{}).first;
+      } else {
+        PendingMap::node_type node = std::move(spare_pending_.back());
+        spare_pending_.pop_back();
+        node.key() = span_id;
+        node.mapped().reset();
+        it = pending_.insert(std::move(node)).position;
+      }
+    }
+    it->second.touched = pass_;
+    return it->second;
+  }
+
+  void release_pending(PendingMap::iterator it) {
+    if (spare_pending_.size() >= kSparePending) {
+      pending_.erase(it);
+      return;
+    }
+    if (spare_pending_.capacity() == 0) spare_pending_.reserve(kSparePending);
+    spare_pending_.push_back(pending_.extract(it));
+  }
+
+  // A span to rebuild into: a recycled one (cleared, storage kept) or a new one.
+  SpanData& next_span(std::vector<SpanData>& out) {
+    if (spare_.empty()) return out.emplace_back();
+    SpanData& s = out.emplace_back(std::move(spare_.back()));
+    spare_.pop_back();
+    s.trace_state.clear();
+    s.name.clear();
+    s.dropped_attributes_count = 0;
+    s.events.clear();
+    s.dropped_events_count = 0;
+    s.links.clear();
+    s.dropped_links_count = 0;
+    s.status_code = StatusCode::unset;
+    s.status_message.clear();
+    return s;  // attributes: finish() writes over them and trims
   }
 
   void finish(const Record& r, std::uint64_t thread_id, std::vector<SpanData>& out) {
-    SpanData& s = out.emplace_back();
+    SpanData& s = next_span(out);
+    std::size_t attributes = 0;  // of s.attributes; spare ones follow until trimmed
     s.trace_id = TraceId{r.span.trace_hi, r.span.trace_lo};
     s.span_id = SpanId{r.span_id};
     s.parent_span_id = SpanId{r.span.parent_span_id};
@@ -475,8 +569,9 @@ class Collector {
       auto it = pending_.find(r.span_id);
       if (it != pending_.end()) {
         Pending& p = it->second;
-        if (p.has_name) s.name = std::move(p.name);
-        s.attributes = std::move(p.attributes);
+        if (p.has_name) s.name.swap(p.name);
+        s.attributes.swap(p.attributes);  // p keeps the recycled span's for reuse
+        attributes = p.attribute_count;
         s.dropped_attributes_count = p.dropped_attributes;
         std::stable_sort(p.events.begin(), p.events.end(),
                          [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -497,28 +592,37 @@ class Collector {
           s.links.push_back(std::move(l.link));
         }
         s.status_code = p.status;
-        s.status_message = std::move(p.status_message);
-        pending_.erase(it);
+        s.status_message.swap(p.status_message);
+        release_pending(it);
       }
     }
-    if (r.size != 0) annotate(s, r.size, (r.slot & span_genai) != 0);
-    if (r.slot & span_genai) rewrite_genai_span(s, genai_);
+    const auto put = [&](std::string_view key, auto&& set) {
+      put_attribute(s.attributes, attributes, s.dropped_attributes_count, key, limits_.attribute_count, set);
+    };
+    if (r.size != 0) annotate(s, r.size, (r.slot & span_genai) != 0, attributes);
+    if (r.slot & span_genai) {
+      s.attributes.resize(attributes);
+      rewrite_genai_span(s, genai_);
+      attributes = s.attributes.size();
+    }
     if (s.name.empty()) s.name = "unnamed";
-    s.attributes.reserve(s.attributes.size() + 5);  // one allocation for the 5 added below
-    if (!frames_.empty()) add_frame_number(s, thread_id);
+    if (!frames_.empty()) add_frame_number(s, thread_id, attributes);
     if (meta != nullptr && meta->function != nullptr && code_.mode != CodeAttributes::off) {
       const Site& site = code_site(meta);
-      add_attribute(s.attributes, s.dropped_attributes_count, {"code.function.name", site.function},
-                    limits_.attribute_count);
-      add_attribute(s.attributes, s.dropped_attributes_count, {"code.file.path", site.file},
-                    limits_.attribute_count);
-      add_attribute(s.attributes, s.dropped_attributes_count,
-                    {"code.line.number", static_cast<std::int64_t>(meta->line)}, limits_.attribute_count);
+      put("code.function.name", [&](AttributeValue& v) { set_string_value(v, site.function); });
+      put("code.file.path", [&](AttributeValue& v) { set_string_value(v, site.file); });
+      put("code.line.number", [&](AttributeValue& v) { v = static_cast<std::int64_t>(meta->line); });
     }
     // An AsyncSpan ended on another thread recorded its starter's thread.id.
-    if (find_attribute(s.attributes, "thread.id") == nullptr)
-      add_attribute(s.attributes, s.dropped_attributes_count, {"thread.id", static_cast<std::int64_t>(thread_id)},
-                    limits_.attribute_count);
+    if (!has_attribute(s.attributes, attributes, "thread.id"))
+      put("thread.id", [&](AttributeValue& v) { v = static_cast<std::int64_t>(thread_id); });
+    s.attributes.resize(attributes);  // drops spare ones only when this span has fewer than the last
+  }
+
+  static bool has_attribute(const std::vector<Attribute>& attrs, std::size_t used, std::string_view key) {
+    for (std::size_t i = 0; i < used; ++i)
+      if (attrs[i].key == key) return true;
+    return false;
   }
 
   // A TRAIL_FRAME mark. Loops are per site and thread; past kFrameLoops the
@@ -540,7 +644,7 @@ class Collector {
   // frame.number: the frame that the span started in, of the loop marked
   // last on the span's thread, else of the loop marked last anywhere; none
   // when it started before the oldest mark remembered or set its own.
-  void add_frame_number(SpanData& s, std::uint64_t thread_id) {
+  void add_frame_number(SpanData& s, std::uint64_t thread_id, std::size_t& attributes) {
     const FrameLoop* loop = nullptr;
     bool own_thread = false;
     for (const FrameLoop& l : frames_) {
@@ -550,26 +654,27 @@ class Collector {
       own_thread = own_thread || mine;
     }
     if (loop == nullptr || s.start_time_unix_nano < loop->marks.front().first) return;
-    if (find_attribute(s.attributes, "frame.number") != nullptr) return;
+    if (has_attribute(s.attributes, attributes, "frame.number")) return;
     const auto after = std::upper_bound(loop->marks.begin(), loop->marks.end(), s.start_time_unix_nano,
                                         [](std::uint64_t t, const auto& mark) { return t < mark.first; });
-    add_attribute(s.attributes, s.dropped_attributes_count,
-                  {"frame.number", static_cast<std::int64_t>(std::prev(after)->second)}, limits_.attribute_count);
+    put_attribute(s.attributes, attributes, s.dropped_attributes_count, "frame.number", limits_.attribute_count,
+                  [&](AttributeValue& v) { v = static_cast<std::int64_t>(std::prev(after)->second); });
   }
 
   // What the span's context annotation stands for: the tracestate it was
   // extracted with, or its session (gen_ai.conversation.id on GenAI spans,
   // however the session's context became current). An annotation whose
   // note was never read (dropped with a full ring) adds nothing.
-  void annotate(SpanData& s, std::uint32_t id, bool genai) {
+  void annotate(SpanData& s, std::uint32_t id, bool genai, std::size_t& attributes) {
     const Note* n = note(id);
     if (n == nullptr) return;
     if (!n->trace_state.empty()) s.trace_state = n->trace_state;
-    if (genai && n->session.valid() && find_attribute(s.attributes, "gen_ai.conversation.id") == nullptr) {
+    if (genai && n->session.valid() && !has_attribute(s.attributes, attributes, "gen_ai.conversation.id")) {
       char hex[32];
       n->session.to_hex(hex);
-      add_attribute(s.attributes, s.dropped_attributes_count, {"gen_ai.conversation.id", std::string(hex, sizeof hex)},
-                    limits_.attribute_count);
+      put_attribute(s.attributes, attributes, s.dropped_attributes_count, "gen_ai.conversation.id",
+                    limits_.attribute_count,
+                    [&](AttributeValue& v) { set_string_value(v, std::string_view(hex, sizeof hex)); });
     }
   }
 
@@ -627,7 +732,9 @@ class Collector {
   GenAiOptions genai_;
   TickConverter clock_;
   std::uint64_t pass_ = 0;
-  std::unordered_map<std::uint64_t, Pending> pending_;
+  PendingMap pending_;
+  std::vector<PendingMap::node_type> spare_pending_;  // entries of finished spans, for reuse
+  std::vector<SpanData> spare_;                       // exported spans, for reuse (recycle())
   std::unordered_map<std::uint32_t, Note> notes_;
   // Spans with a link whose context's note was not read yet: they wait a pass.
   std::unordered_set<std::uint64_t> links_awaiting_note_;

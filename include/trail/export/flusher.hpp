@@ -390,6 +390,7 @@ class Flusher {
       if (!export_batch(queue_.data() + done, n)) flush_ok_ = false;
       done += n;
     }
+    if (done != 0) account([&] { collector_.recycle(queue_.data(), done); });  // their storage, for the next spans
     queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(done));
   }
 
