@@ -429,6 +429,30 @@ TEST_CASE("an AsyncSpan's attributes are recorded as they are set, so a later se
   CHECK(std::get<std::int64_t>(*find_attribute(spans[0].attributes, "thread.id")) == starter);
 }
 
+TEST_CASE("an AsyncSpan key set on one thread, then on another, keeps the later value whichever ring is read first") {
+  { TRAIL_SPAN("main's ring exists"); }
+  recorded();
+  trail::AsyncSpan call("handed over");
+  call.set("owner", "main");
+  call.error("main failed");
+  call.set("steps", 1);
+  std::thread([&] {
+    call.set("owner", "worker");  // the worker's ring is newer: the collector reads it before main's
+    call.set_status(trail::StatusCode::ok);
+    call.set("steps", 2);
+  }).join();
+  call.set("steps", 3);  // back on main, after the worker's
+  call.end();
+  const auto spans = recorded();
+  const auto* s = find_span(spans, "handed over");
+  REQUIRE(s);
+  CHECK(std::get<std::string>(*find_attribute(s->attributes, "owner")) == "worker");
+  CHECK(s->status_code == trail::StatusCode::ok);
+  CHECK(s->status_message.empty());
+  CHECK(std::get<std::int64_t>(*find_attribute(s->attributes, "steps")) == 3);
+  CHECK(s->attributes.size() == 3);  // owner, steps, thread.id (a dynamic name has no code.*): no key twice
+}
+
 TEST_CASE("an AsyncSpan destroyed without end() is ended, never lost") {
   recorded();
   { trail::AsyncSpan forgotten("forgotten"); }

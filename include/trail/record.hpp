@@ -38,6 +38,9 @@ enum class RecordType : std::uint8_t {
   note,             // what a context annotation id stands for (NoteKind in value_type)
   frame,            // a frame mark (TRAIL_FRAME): slot unused, span_id = frame number
   attribute_pack,   // 1-3 attributes of slot `slot` (value_type: how many; size: a pack_tag byte each)
+  handoff,          // an AsyncSpan's writes continue in this ring: those after it (of span_id) are
+                    // ordered after every write numbered lower (size: the number), in any ring, so a
+                    // key set on two threads keeps the later value whichever ring is read first
 };
 
 // Attribute records of link n carry slot `link_slot | n`; events are 1..link_slot-1.

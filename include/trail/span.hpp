@@ -103,6 +103,18 @@ inline bool write_record(const Record& record) noexcept {
   return true;
 }
 
+// record.hpp RecordType::handoff: span_id's writes from here on in this
+// thread's ring come after those numbered below `number`.
+inline bool write_handoff(std::uint64_t span_id, std::uint32_t number) noexcept {
+  Record r;
+  r.type = RecordType::handoff;
+  r.value_type = 0;
+  r.slot = 0;
+  r.size = number;
+  r.span_id = span_id;
+  return write_record(r);
+}
+
 inline Record attribute_head(std::uint64_t span_id, std::uint16_t slot, const char* key, ValueType type) noexcept {
   Record r;
   r.type = RecordType::attribute;
@@ -647,12 +659,36 @@ class AsyncSpan : public SpanBase {
   AsyncSpan& operator=(const AsyncSpan&) = delete;
   ~AsyncSpan() { end(); }
 
+  // SpanBase's writers, after a hand-off mark when this thread is not the
+  // one that wrote last (a key set here then wins over an earlier set on
+  // another thread).
+  template <class T>
+  AsyncSpan& set(const char* key, const T& value) noexcept {
+    hand_over();
+    SpanBase::set(key, value);
+    return *this;
+  }
+  AsyncSpan& set(const char* key, std::initializer_list<std::string_view> values) noexcept {
+    return set_array(key, values.begin(), values.size());
+  }
+  AsyncSpan& set_array(const char* key, const std::string_view* values, std::size_t count) noexcept {
+    hand_over();
+    SpanBase::set_array(key, values, count);
+    return *this;
+  }
+  void error(std::string_view message) noexcept { set_status(StatusCode::error, message); }
+  void set_status(StatusCode code, std::string_view description = {}) noexcept {
+    hand_over();
+    SpanBase::set_status(code, description);
+  }
+
   // Ended on another thread than the one that started it, the span keeps
   // the starter's thread.id.
   void end() noexcept {
     if (!is_recording()) return detail::end_span(s_);
     const detail::Ring* ring = detail::thread_ring();
     if (ring != nullptr && ring->thread_id() != thread_) {
+      hand_over();
       detail::write_attribute(s_.ctx.span_id.value, 0, "thread.id", static_cast<std::int64_t>(thread_));
       s_.flags |= detail::span_has_extras;
     }
@@ -663,16 +699,32 @@ class AsyncSpan : public SpanBase {
   void start(const detail::SpanMeta* meta, SpanKind kind, const Context& parent) noexcept {
     begin(meta, kind, parent);
     s_.flags |= detail::span_deferred;
-    if (is_recording()) thread_ = detail::thread_ring()->thread_id();
+    if (is_recording()) thread_ = writer_ = detail::thread_ring()->thread_id();
   }
 
   void take(AsyncSpan& other) noexcept {
     s_ = other.s_;
     thread_ = other.thread_;
+    writer_ = other.writer_;
+    handoffs_ = other.handoffs_;
     other.s_.live = false;
   }
 
-  std::uint64_t thread_ = 0;  // of the ring the span started on
+  // A mark in this thread's ring when another thread wrote last; if it does
+  // not fit (ring full), the next write tries again.
+  void hand_over() noexcept {
+    if (!is_recording()) return;
+    const detail::Ring* ring = detail::thread_ring();
+    if (ring == nullptr || ring->thread_id() == writer_) return;
+    if (!detail::write_handoff(s_.ctx.span_id.value, handoffs_ + 1)) return;
+    ++handoffs_;
+    writer_ = ring->thread_id();
+    s_.flags |= detail::span_has_extras;
+  }
+
+  std::uint64_t thread_ = 0;    // of the ring the span started on
+  std::uint64_t writer_ = 0;    // of the ring written last
+  std::uint32_t handoffs_ = 0;  // numbers the hand-off marks
 };
 
 namespace detail {

@@ -297,6 +297,20 @@ class Collector {
     StatusCode status = StatusCode::unset;
     std::string status_message;
     std::uint64_t touched = 0;  // pass
+    // An AsyncSpan written from several threads (record.hpp handoff): the
+    // hand-off number each thread's ring is at, and the number each
+    // attribute (and the status) was written under; a write numbered lower
+    // than the value it would replace is older and loses.
+    bool sequenced = false;
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> ring_handoffs;  // thread id, number
+    std::vector<std::uint32_t> attribute_handoffs;                       // with the first attribute_count
+    std::uint32_t status_handoff = 0;
+
+    std::uint32_t handoff_of(const Ring& ring) const {
+      for (const auto& [thread, number] : ring_handoffs)
+        if (thread == ring.thread_id()) return number;
+      return 0;
+    }
 
     // For reuse by another span; keeps what has capacity.
     void reset() {
@@ -308,6 +322,10 @@ class Collector {
       links.clear();
       status = StatusCode::unset;
       status_message.clear();
+      sequenced = false;
+      ring_handoffs.clear();
+      attribute_handoffs.clear();
+      status_handoff = 0;
     }
   };
   using PendingMap = std::unordered_map<std::uint64_t, Pending>;
@@ -367,14 +385,16 @@ class Collector {
           const std::string_view key = item.key != nullptr ? item.key : "";
           switch (static_cast<ValueType>(tag & 0x0fu)) {
             case ValueType::boolean:
-              add_to_slot(p, r.slot, key, [&](AttributeValue& v) { v = item.i != 0; });
+              add_to_slot(p, ring, r.slot, key, [&](AttributeValue& v) { v = item.i != 0; });
               break;
-            case ValueType::int64: add_to_slot(p, r.slot, key, [&](AttributeValue& v) { v = item.i; }); break;
-            case ValueType::float64: add_to_slot(p, r.slot, key, [&](AttributeValue& v) { v = item.d; }); break;
+            case ValueType::int64: add_to_slot(p, ring, r.slot, key, [&](AttributeValue& v) { v = item.i; }); break;
+            case ValueType::float64:
+              add_to_slot(p, ring, r.slot, key, [&](AttributeValue& v) { v = item.d; });
+              break;
             case ValueType::string: {
               const std::uint32_t length = tag >> 4;
               const std::string_view text(item.text, length < packed_text_max ? length : packed_text_max);
-              add_to_slot(p, r.slot, key, [&](AttributeValue& v) { set_string_value(v, text); });
+              add_to_slot(p, ring, r.slot, key, [&](AttributeValue& v) { set_string_value(v, text); });
               break;
             }
             case ValueType::string_array: break;  // never packed
@@ -393,10 +413,24 @@ class Collector {
       }
       case RecordType::status: {
         Pending& p = pending(r.span_id);
-        p.status = static_cast<StatusCode>(r.value_type);
-        p.status_message.clear();
-        read_text(ring, pos, plain_text_offset, p.status_message);
+        const std::uint32_t handoff = p.handoff_of(ring);
+        if (handoff >= p.status_handoff) {
+          p.status_handoff = handoff;
+          p.status = static_cast<StatusCode>(r.value_type);
+          p.status_message.clear();
+          read_text(ring, pos, plain_text_offset, p.status_message);
+        }
         return 1 + continuation_count(r.size, 64 - plain_text_offset);
+      }
+      case RecordType::handoff: {
+        Pending& p = pending(r.span_id);
+        if (!p.sequenced) p.attribute_handoffs.assign(p.attribute_count, 0);
+        p.sequenced = true;
+        auto it = std::find_if(p.ring_handoffs.begin(), p.ring_handoffs.end(),
+                               [&](const auto& entry) { return entry.first == ring.thread_id(); });
+        if (it == p.ring_handoffs.end()) p.ring_handoffs.emplace_back(ring.thread_id(), r.size);
+        else it->second = r.size;
+        return 1;
       }
       case RecordType::span_name: {
         Pending& p = pending(r.span_id);
@@ -442,11 +476,11 @@ class Collector {
     Pending& p = pending(r.span_id);
     std::uint64_t used = 1;
     switch (type) {
-      case ValueType::boolean: add_to_slot(p, r.slot, key, [&](AttributeValue& v) { v = r.attr.b; }); break;
-      case ValueType::int64: add_to_slot(p, r.slot, key, [&](AttributeValue& v) { v = r.attr.i; }); break;
-      case ValueType::float64: add_to_slot(p, r.slot, key, [&](AttributeValue& v) { v = r.attr.d; }); break;
+      case ValueType::boolean: add_to_slot(p, ring, r.slot, key, [&](AttributeValue& v) { v = r.attr.b; }); break;
+      case ValueType::int64: add_to_slot(p, ring, r.slot, key, [&](AttributeValue& v) { v = r.attr.i; }); break;
+      case ValueType::float64: add_to_slot(p, ring, r.slot, key, [&](AttributeValue& v) { v = r.attr.d; }); break;
       case ValueType::string: {
-        add_to_slot(p, r.slot, key, [&](AttributeValue& v) {
+        add_to_slot(p, ring, r.slot, key, [&](AttributeValue& v) {
           std::string& text = string_value(v);
           text.clear();
           read_text(ring, pos, attribute_text_offset, text);
@@ -460,17 +494,20 @@ class Collector {
           read_text(ring, pos + used, attribute_text_offset, item);
           used += 1 + continuation_count(ring.at(pos + used).size, 64 - attribute_text_offset);
         }
-        add_to_slot(p, r.slot, key, [&](AttributeValue& v) { v = std::move(items); });
+        add_to_slot(p, ring, r.slot, key, [&](AttributeValue& v) { v = std::move(items); });
         break;
       }
     }
     return used;
   }
 
-  // An attribute of the span (slot 0), of its link or of its event `slot`.
+  // An attribute of the span (slot 0), of its link or of its event `slot`,
+  // read from `ring`.
   template <class Set>
-  void add_to_slot(Pending& p, std::uint16_t slot, std::string_view key, Set&& set) {
-    if (slot == 0) {
+  void add_to_slot(Pending& p, const Ring& ring, std::uint16_t slot, std::string_view key, Set&& set) {
+    if (slot == 0 && p.sequenced) {
+      add_sequenced(p, p.handoff_of(ring), key, set);
+    } else if (slot == 0) {
       put_attribute(p.attributes, p.attribute_count, p.dropped_attributes, key, limits_.attribute_count, set);
     } else if (slot & link_slot) {
       const auto number = static_cast<std::uint16_t>(slot & ~link_slot);
@@ -487,6 +524,24 @@ class Collector {
         break;
       }
     }
+  }
+
+  // An attribute of an AsyncSpan written from several threads: a value
+  // written under a lower hand-off number than the one it would replace is
+  // older and left out.
+  template <class Set>
+  void add_sequenced(Pending& p, std::uint32_t handoff, std::string_view key, Set&& set) {
+    for (std::size_t i = 0; i < p.attribute_count; ++i) {
+      if (p.attributes[i].key != key) continue;
+      if (handoff >= p.attribute_handoffs[i]) {
+        set(p.attributes[i].value);
+        p.attribute_handoffs[i] = handoff;
+      }
+      return;
+    }
+    const std::size_t before = p.attribute_count;
+    put_attribute(p.attributes, p.attribute_count, p.dropped_attributes, key, limits_.attribute_count, set);
+    if (p.attribute_count != before) p.attribute_handoffs.push_back(handoff);
   }
 
   // put_attribute on a vector without spare elements.
