@@ -1,7 +1,7 @@
 // Whether a test program runs under an emulator (qemu-user, wine): CTest sets
-// TRAIL_TEST_UNDER_EMULATOR for cross builds (tests/CMakeLists.txt), and
-// scripts/test.sh for the ASan suite. Tests trim work that takes minutes
-// there, or skip what the emulator cannot do, and say so.
+// TRAIL_TEST_UNDER_EMULATOR for cross builds (tests/CMakeLists.txt). Tests
+// trim work that takes minutes there, or skip what the emulator cannot do,
+// and say so.
 #pragma once
 
 #include <cstdlib>

@@ -56,14 +56,14 @@ platform_test() {
   ctest --test-dir "$platform_dir" -R "$regex" -j "$jobs" --output-on-failure --timeout 600 "$@"
 }
 
-# toolchain packages...: the whole test suite for one target (a toolchain file
-# under cmake/toolchains/), cross-built and run through CTest.
+# toolchain std packages...: the whole test suite for one target (a toolchain
+# file under cmake/toolchains/) in C++<std>, cross-built and run through CTest.
 platform_suite() {
-  local toolchain=$1
-  shift
+  local toolchain=$1 std=$2
+  shift 2
   platform_install "$@"
   platform_configure "build/ci/$platform_name" -DCMAKE_TOOLCHAIN_FILE="cmake/toolchains/$toolchain.cmake" \
-    -DTRAIL_BUILD_EXAMPLES=OFF
+    -DCMAKE_CXX_STANDARD="$std" -DTRAIL_BUILD_EXAMPLES=OFF
   platform_build $(platform_test_targets)
   platform_test '^test_'
   platform_step done
