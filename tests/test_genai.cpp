@@ -768,3 +768,40 @@ TEST_CASE("a session whose note was lost to a full ring writes it again at the n
   REQUIRE(call);
   CHECK(str(*call, "gen_ai.conversation.id") == session_id);
 }
+
+TEST_CASE("activating another episode's context does not use up the retry of a lost note") {
+  recorded();
+  trail::set_ring_capacity(64);
+  std::string session_id;
+  std::uint64_t lost = 0;
+  std::thread([&] {
+    trail::Session session("npc", "npc", "npc-2");  // episode 0: its note fits
+    session_id = hex(session.id());
+    trail::Context episode0;
+    {
+      auto on = session.activate();
+      episode0 = trail::current();
+    }
+    for (int i = 0; i < 100; ++i) {
+      TRAIL_SPAN("fill");
+    }
+    trail::detail::Ring* ring = trail::detail::this_thread().ring;
+    REQUIRE(ring != nullptr);
+    const std::uint64_t dropped_before = ring->records_dropped();
+    session.new_episode();  // episode 1's note does not fit
+    lost = ring->records_dropped() - dropped_before;
+    recorded();  // frees the ring
+    { auto on = session.activate(episode0); }  // episode 0's note was not lost: nothing to retry
+    {
+      auto on = session.activate();  // episode 1: writes its note again
+      genai::ScopedLlmCall call(genai::Operation::chat, "openai", "episode-1");
+    }
+    session.end(trail::EndState::success);
+  }).join();
+  trail::set_ring_capacity(16384);
+  CHECK(lost >= 1);
+  const auto spans = recorded();
+  const auto* call = find_span(spans, "chat episode-1");
+  REQUIRE(call);
+  CHECK(str(*call, "gen_ai.conversation.id") == session_id);
+}

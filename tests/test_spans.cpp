@@ -453,6 +453,27 @@ TEST_CASE("an AsyncSpan key set on one thread, then on another, keeps the later 
   CHECK(s->attributes.size() == 3);  // owner, steps, thread.id (a dynamic name has no code.*): no key twice
 }
 
+TEST_CASE("an AsyncSpan written through a SpanBase& is ordered across threads the same way") {
+  { TRAIL_SPAN("main's ring exists"); }
+  recorded();
+  trail::AsyncSpan call("through SpanBase");
+  std::thread([&] { call.set("owner", "first worker"); }).join();
+  call.set("owner", "main");  // hand-off 2, in main's ring
+  call.set_status(trail::StatusCode::ok);
+  std::thread([&] {  // the newest ring: the collector reads it first
+    trail::SpanBase& base = call;  // as a helper taking any span sees it
+    base.set("owner", "second worker");
+    base.error("failed last");
+  }).join();
+  call.end();
+  const auto spans = recorded();
+  const auto* s = find_span(spans, "through SpanBase");
+  REQUIRE(s);
+  CHECK(std::get<std::string>(*find_attribute(s->attributes, "owner")) == "second worker");
+  CHECK(s->status_code == trail::StatusCode::error);
+  CHECK(s->status_message == "failed last");
+}
+
 TEST_CASE("an AsyncSpan destroyed without end() is ended, never lost") {
   recorded();
   { trail::AsyncSpan forgotten("forgotten"); }

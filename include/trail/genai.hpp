@@ -170,7 +170,7 @@ class GenAiSpan : public Base {
   // gen_ai.system_instructions: the system prompt's text parts.
   GenAiSpan& system_instructions(std::initializer_list<std::string_view> parts) noexcept {
     const std::string_view* p = parts.begin();
-    if (capturing())
+    if (capturing() && this->prepare_write())
       mark(trail::detail::write_string_array_of(this->context().span_id.value, 0, "gen_ai.system_instructions",
                                                 parts.size(), [p](std::size_t i) { return p[i]; }));
     return *this;
@@ -221,8 +221,7 @@ class GenAiSpan : public Base {
   // Five strings per message: role, content, finish reason, tool call id,
   // tool name (genai_content.hpp reads them back).
   GenAiSpan& write_messages(const char* key, const Message* messages, std::size_t count) noexcept {
-    if (!capturing()) return *this;
-    this->write_pending_attributes();
+    if (!capturing() || !this->prepare_write()) return *this;
     mark(trail::detail::write_string_array_of(
         this->context().span_id.value, 0, key, 5 * count, [messages](std::size_t i) {
           const Message& m = messages[i / 5];
@@ -236,8 +235,7 @@ class GenAiSpan : public Base {
   // gen_ai.tool.definitions, four strings per tool: name, description,
   // parameters, type. Public on the spans the conventions give it to.
   void write_tool_definitions(const ToolDefinition* tools, std::size_t count) noexcept {
-    if (!capturing()) return;
-    this->write_pending_attributes();
+    if (!capturing() || !this->prepare_write()) return;
     mark(trail::detail::write_string_array_of(this->context().span_id.value, 0, "gen_ai.tool.definitions", 4 * count,
                                               [tools](std::size_t i) {
                                                 const ToolDefinition& t = tools[i / 4];

@@ -185,10 +185,14 @@ class Session {
   SessionScope activate(const Context& ctx) const noexcept {
     // The episode's note was lost to a full ring: written again now, under
     // the same id, so that the spans under it still get the conversation id.
-    if (note_unwritten_.load(std::memory_order_relaxed) && ctx.annotation != 0 &&
-        note_unwritten_.exchange(false, std::memory_order_relaxed) &&
-        !detail::write_note(ctx.annotation, detail::NoteKind::session, id_, {}))
-      note_unwritten_.store(true, std::memory_order_relaxed);
+    // Only for that episode's context (another one's note was not lost).
+    std::uint32_t lost = unwritten_note_.load(std::memory_order_relaxed);
+    if (lost != 0 && ctx.annotation == lost &&
+        unwritten_note_.compare_exchange_strong(lost, 0, std::memory_order_relaxed) &&
+        !detail::write_note(lost, detail::NoteKind::session, id_, {})) {
+      std::uint32_t none = 0;  // failed again: retried later, unless a newer episode's note was lost since
+      unwritten_note_.compare_exchange_strong(none, lost, std::memory_order_relaxed);
+    }
     if (!ctx.valid() || state_.load(std::memory_order_acquire) != ended) return SessionScope(ctx);
     detail::report_ended_activation();
     Context unsampled = ctx;
@@ -266,8 +270,8 @@ class Session {
   void start_episode(const Context& previous) noexcept {
     Context origin;  // invalid: a new trace, but with the session's annotation
     origin.annotation = detail::new_annotation();
-    note_unwritten_.store(!detail::write_note(origin.annotation, detail::NoteKind::session, id_, {}),
-                          std::memory_order_relaxed);
+    const bool written = detail::write_note(origin.annotation, detail::NoteKind::session, id_, {});
+    unwritten_note_.store(written ? 0 : origin.annotation, std::memory_order_relaxed);
     root_ = AsyncSpan(detail::JoinedName("session", name_.view()).view(), SpanKind::internal, origin);
     if (!root_.is_recording()) return;  // unsampled
     char id[32];
@@ -323,7 +327,7 @@ class Session {
     agent_name_ = other.agent_name_;
     agent_id_ = other.agent_id_;
     tags_ = other.tags_;
-    note_unwritten_.store(other.note_unwritten_.exchange(false, std::memory_order_relaxed), std::memory_order_relaxed);
+    unwritten_note_.store(other.unwritten_note_.exchange(0, std::memory_order_relaxed), std::memory_order_relaxed);
     state_.store(other.state_.exchange(ended, std::memory_order_acq_rel), std::memory_order_relaxed);
     if (other.linked_) {
       other.unlink();
@@ -340,8 +344,9 @@ class Session {
   detail::JoinedName<64> agent_id_;
   detail::InlineStrings tags_;
   std::atomic<std::uint8_t> state_{ended};
-  // The current episode's note did not fit in the ring: activate() retries.
-  mutable std::atomic<bool> note_unwritten_{false};
+  // The current episode's note id when it did not fit in the ring (0: it
+  // was written); activate() with that episode's context writes it again.
+  mutable std::atomic<std::uint32_t> unwritten_note_{0};
   bool linked_ = false;
   Session* prev_ = nullptr;
   Session* next_ = nullptr;

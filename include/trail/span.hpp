@@ -431,8 +431,8 @@ class SpanBase {
   SpanBase& set(const char* key, const T& value) noexcept {
     // An AsyncSpan may move to another thread: held back, its attributes
     // could reach a later ring than a later value of the same key.
-    if (is_recording() && ((s_.flags & detail::span_deferred) || !detail::pack_attribute(s_, key, value))) {
-      write_pending_attributes();
+    if (is_recording() && ((s_.flags & detail::span_deferred) || !detail::pack_attribute(s_, key, value)) &&
+        prepare_write()) {
       detail::write_attribute(s_.ctx.span_id.value, 0, key, value);
       s_.flags |= detail::span_has_extras;
     }
@@ -444,8 +444,7 @@ class SpanBase {
     return set_array(key, values.begin(), values.size());
   }
   SpanBase& set_array(const char* key, const std::string_view* values, std::size_t count) noexcept {
-    if (is_recording()) {
-      write_pending_attributes();
+    if (is_recording() && prepare_write()) {
       detail::write_string_array(s_.ctx.span_id.value, 0, key, values, count);
       s_.flags |= detail::span_has_extras;
     }
@@ -464,7 +463,7 @@ class SpanBase {
   void error(std::string_view message) noexcept { set_status(StatusCode::error, message); }
 
   void set_status(StatusCode code, std::string_view description = {}) noexcept {
-    if (!is_recording()) return;
+    if (!is_recording() || ((s_.flags & detail::span_deferred) && !hand_over())) return;
     detail::Record r;
     r.type = detail::RecordType::status;
     r.value_type = static_cast<std::uint8_t>(code);
@@ -516,11 +515,17 @@ class SpanBase {
       s_.flags |= detail::span_has_extras | detail::span_dynamic_name;
   }
 
-  // Attributes written as records of their own go after the pending ones,
-  // so that a key set again still wins.
-  void write_pending_attributes() noexcept {
+  // Before an attribute written as a record of its own: the pending ones
+  // go first, so that a key set again still wins; an AsyncSpan (deferred)
+  // writes a hand-off mark first when another thread wrote last. False when
+  // that mark did not fit (ring full): the write is then left out, as a
+  // full ring drops it, rather than ordered before an older value.
+  bool prepare_write() noexcept {
+    if (s_.flags & detail::span_deferred) return hand_over();
     if (s_.packed != 0) detail::write_pack(s_);
+    return true;
   }
+  inline bool hand_over() noexcept;  // AsyncSpan's, defined after it
 
   detail::SpanState s_;
 
@@ -659,36 +664,13 @@ class AsyncSpan : public SpanBase {
   AsyncSpan& operator=(const AsyncSpan&) = delete;
   ~AsyncSpan() { end(); }
 
-  // SpanBase's writers, after a hand-off mark when this thread is not the
-  // one that wrote last (a key set here then wins over an earlier set on
-  // another thread).
-  template <class T>
-  AsyncSpan& set(const char* key, const T& value) noexcept {
-    hand_over();
-    SpanBase::set(key, value);
-    return *this;
-  }
-  AsyncSpan& set(const char* key, std::initializer_list<std::string_view> values) noexcept {
-    return set_array(key, values.begin(), values.size());
-  }
-  AsyncSpan& set_array(const char* key, const std::string_view* values, std::size_t count) noexcept {
-    hand_over();
-    SpanBase::set_array(key, values, count);
-    return *this;
-  }
-  void error(std::string_view message) noexcept { set_status(StatusCode::error, message); }
-  void set_status(StatusCode code, std::string_view description = {}) noexcept {
-    hand_over();
-    SpanBase::set_status(code, description);
-  }
-
   // Ended on another thread than the one that started it, the span keeps
   // the starter's thread.id.
   void end() noexcept {
     if (!is_recording()) return detail::end_span(s_);
     const detail::Ring* ring = detail::thread_ring();
     if (ring != nullptr && ring->thread_id() != thread_) {
-      hand_over();
+      hand_over_here();
       detail::write_attribute(s_.ctx.span_id.value, 0, "thread.id", static_cast<std::int64_t>(thread_));
       s_.flags |= detail::span_has_extras;
     }
@@ -710,22 +692,29 @@ class AsyncSpan : public SpanBase {
     other.s_.live = false;
   }
 
-  // A mark in this thread's ring when another thread wrote last; if it does
-  // not fit (ring full), the next write tries again.
-  void hand_over() noexcept {
-    if (!is_recording()) return;
+  friend class SpanBase;
+
+  // A mark in this thread's ring when another thread wrote last (every
+  // writer of SpanBase, and the GenAI content writers, go through here, also
+  // when called on a SpanBase&). False when it did not fit (ring full): the
+  // next write tries again.
+  bool hand_over_here() noexcept {
     const detail::Ring* ring = detail::thread_ring();
-    if (ring == nullptr || ring->thread_id() == writer_) return;
-    if (!detail::write_handoff(s_.ctx.span_id.value, handoffs_ + 1)) return;
+    if (ring == nullptr || ring->thread_id() == writer_) return true;
+    if (!detail::write_handoff(s_.ctx.span_id.value, handoffs_ + 1)) return false;
     ++handoffs_;
     writer_ = ring->thread_id();
     s_.flags |= detail::span_has_extras;
+    return true;
   }
 
   std::uint64_t thread_ = 0;    // of the ring the span started on
   std::uint64_t writer_ = 0;    // of the ring written last
   std::uint32_t handoffs_ = 0;  // numbers the hand-off marks
 };
+
+// Only an AsyncSpan is deferred (its start() sets the flag).
+inline bool SpanBase::hand_over() noexcept { return static_cast<AsyncSpan*>(this)->hand_over_here(); }
 
 namespace detail {
 
