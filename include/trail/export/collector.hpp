@@ -747,8 +747,14 @@ class Collector {
   void finish_deferred(std::vector<SpanData>& out) {
     std::size_t kept = 0;
     for (auto& d : deferred_) {
-      if (d.pass < pass_) finish(d.end, d.thread_id, out);
-      else deferred_[kept++] = d;
+      if (d.pass < pass_) {
+        // A link read after its span's end (an AsyncSpan linked on another
+        // thread) left an entry that no end record would erase.
+        if (!links_awaiting_note_.empty()) links_awaiting_note_.erase(d.end.span_id);
+        finish(d.end, d.thread_id, out);
+      } else {
+        deferred_[kept++] = d;
+      }
     }
     deferred_.resize(kept);
   }
