@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ci-lane: after-servers (.ci/run builds and runs it in the server lane, once its waiting stages are done)
 # 32-bit x86: the test suite cross-built with g++ (4-byte pointers, 4-byte
 # long, i386 struct alignment) and run under qemu-user.
 platform_name=i686
