@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -739,27 +741,39 @@ TEST_CASE("gen_ai.conversation.id however the session's context became current")
   CHECK_FALSE(has(*find_span(spans, "step"), "gen_ai.conversation.id"));  // not a GenAI span
 }
 
+namespace {
+
+// Fills this thread's ring (a small one), then runs `write`: how many of its
+// records the full ring dropped.
+template <class Write>
+std::uint64_t records_lost_to_full_ring(Write&& write) {
+  for (int i = 0; i < 100; ++i) {
+    TRAIL_SPAN("fill");
+  }
+  const trail::detail::Ring* ring = trail::detail::this_thread().ring;
+  REQUIRE(ring != nullptr);
+  const std::uint64_t dropped_before = ring->records_dropped();
+  write();
+  return ring->records_dropped() - dropped_before;
+}
+
+}  // namespace
+
 TEST_CASE("a session whose note was lost to a full ring writes it again at the next activate()") {
   recorded();
   trail::set_ring_capacity(64);
   std::string session_id;
   std::uint64_t lost = 0;
   std::thread([&] {
-    for (int i = 0; i < 100; ++i) {
-      TRAIL_SPAN("fill");
-    }
-    trail::detail::Ring* ring = trail::detail::this_thread().ring;
-    REQUIRE(ring != nullptr);
-    const std::uint64_t dropped_before = ring->records_dropped();
-    trail::Session session("npc", "npc", "npc-1");  // the episode's note does not fit
-    lost = ring->records_dropped() - dropped_before;
-    session_id = hex(session.id());
+    std::optional<trail::Session> session;
+    lost = records_lost_to_full_ring([&] { session.emplace("npc", "npc", "npc-1"); });  // its note does not fit
+    session_id = hex(session->id());
     recorded();  // frees the ring
     {
-      auto on = session.activate();  // writes the note again
+      auto on = session->activate();  // writes the note again
       genai::ScopedLlmCall call(genai::Operation::chat, "openai", "after-retry");
     }
-    session.end(trail::EndState::success);
+    session->end(trail::EndState::success);
   }).join();
   trail::set_ring_capacity(16384);
   CHECK(lost >= 1);
@@ -782,14 +796,7 @@ TEST_CASE("activating another episode's context does not use up the retry of a l
       auto on = session.activate();
       episode0 = trail::current();
     }
-    for (int i = 0; i < 100; ++i) {
-      TRAIL_SPAN("fill");
-    }
-    trail::detail::Ring* ring = trail::detail::this_thread().ring;
-    REQUIRE(ring != nullptr);
-    const std::uint64_t dropped_before = ring->records_dropped();
-    session.new_episode();  // episode 1's note does not fit
-    lost = ring->records_dropped() - dropped_before;
+    lost = records_lost_to_full_ring([&] { session.new_episode(); });  // episode 1's note does not fit
     recorded();  // frees the ring
     { auto on = session.activate(episode0); }  // episode 0's note was not lost: nothing to retry
     {

@@ -25,7 +25,7 @@ using trail::find_attribute;
 namespace {
 
 std::unique_ptr<Ring> make_ring(std::uint32_t capacity) {
-  return std::unique_ptr<Ring>(Ring::create(capacity, 7, trail::detail::process().ring_pressure));
+  return std::unique_ptr<Ring>(Ring::create(capacity, 7, 7, trail::detail::process().ring_pressure));
 }
 
 // Writes one span_end record whose span id is `id`; false when full.

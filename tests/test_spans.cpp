@@ -474,6 +474,39 @@ TEST_CASE("an AsyncSpan written through a SpanBase& is ordered across threads th
   CHECK(s->status_message == "failed last");
 }
 
+TEST_CASE("an AsyncSpan written on a thread that reuses an exited writer's thread id is ordered all the same") {
+  // The OS reuses thread ids (Windows within moments): two workers' rings
+  // with one thread id are told apart by their serial, so the second worker
+  // marks its hand-off like any other.
+  { TRAIL_SPAN("main's ring exists"); }
+  recorded();
+  trail::AsyncSpan call("reused thread id");
+  call.set("owner", "main");
+  auto write_on_thread_4242 = [&](const char* owner) {
+    bool had_ring = false;
+    std::thread([&] {
+      auto& p = trail::detail::process();
+      trail::detail::Ring* ring =
+          trail::detail::Ring::create(64, 4242, p.ring_serials.fetch_add(1) + 1, p.ring_pressure);
+      if (ring == nullptr) return;
+      had_ring = true;
+      trail::detail::register_ring(p, ring);
+      trail::detail::this_thread().ring = ring;
+      call.set("owner", owner);
+      trail::detail::this_thread().ring = nullptr;
+      ring->mark_owner_exited();  // the collector reclaims it once drained
+    }).join();
+    REQUIRE(had_ring);
+  };
+  write_on_thread_4242("first worker");
+  write_on_thread_4242("second worker");  // the newest ring: the collector reads it first
+  call.end();
+  const auto spans = recorded();
+  const auto* s = find_span(spans, "reused thread id");
+  REQUIRE(s);
+  CHECK(std::get<std::string>(*find_attribute(s->attributes, "owner")) == "second worker");
+}
+
 TEST_CASE("an AsyncSpan destroyed without end() is ended, never lost") {
   recorded();
   { trail::AsyncSpan forgotten("forgotten"); }
@@ -540,7 +573,8 @@ TEST_CASE("a span shorter than one clock tick lasts one tick, and still nests in
   // t .. t+1, its child starts and ends within tick t+1.
   static const trail::detail::SpanMeta parent_meta{"coarse parent", nullptr, __FILE__, 1, trail::SpanKind::internal};
   static const trail::detail::SpanMeta child_meta{"sub-tick child", nullptr, __FILE__, 2, trail::SpanKind::internal};
-  trail::detail::Ring* ring = trail::detail::Ring::create(64, 4242, trail::detail::process().ring_pressure);
+  trail::detail::Ring* ring = trail::detail::Ring::create(64, 4242, trail::detail::process().ring_serials.fetch_add(1) + 1,
+                                                              trail::detail::process().ring_pressure);
   REQUIRE(ring != nullptr);
   const std::uint64_t t = trail::detail::ticks();
   auto push = [&](const trail::detail::SpanMeta* meta, std::uint64_t id, std::uint64_t parent, std::uint64_t start,

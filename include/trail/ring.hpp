@@ -41,11 +41,11 @@ class Ring {
   // zero-filled, so every page faults now rather than one fault per 64
   // records in the spans that follow (3 ms for a 1 MiB ring on a loaded VM:
   // too much to pay silently in a thread's first span, see prepare_thread).
-  static Ring* create(std::uint32_t capacity, std::uint64_t thread_id, RingPressure& pressure,
+  static Ring* create(std::uint32_t capacity, std::uint64_t thread_id, std::uint64_t serial, RingPressure& pressure,
                       bool touch = false) noexcept {
     auto* records = touch ? new (std::nothrow) Record[capacity]() : new (std::nothrow) Record[capacity];
     if (records == nullptr) return nullptr;
-    auto* ring = new (std::nothrow) Ring(records, capacity, thread_id, pressure);
+    auto* ring = new (std::nothrow) Ring(records, capacity, thread_id, serial, pressure);
     if (ring == nullptr) delete[] records;
     return ring;
   }
@@ -126,6 +126,9 @@ class Ring {
 
   bool owner_alive() const noexcept { return owner_alive_.load(std::memory_order_acquire); }
   std::uint64_t thread_id() const noexcept { return thread_id_; }
+  // Unique in the process, unlike thread ids, which the OS reuses (Windows
+  // quickly): what tells one writer's ring from another's.
+  std::uint64_t serial() const noexcept { return serial_; }
   std::uint32_t capacity() const noexcept { return capacity_; }
   std::uint64_t spans_recorded() const noexcept { return spans_recorded_.load(std::memory_order_relaxed); }
   std::uint64_t spans_dropped() const noexcept { return spans_dropped_.load(std::memory_order_relaxed); }
@@ -137,13 +140,15 @@ class Ring {
   std::uint64_t flush_target = 0;
 
  private:
-  Ring(Record* records, std::uint32_t capacity, std::uint64_t thread_id, RingPressure& pressure) noexcept
+  Ring(Record* records, std::uint32_t capacity, std::uint64_t thread_id, std::uint64_t serial,
+       RingPressure& pressure) noexcept
       : records_(records),
         mask_(capacity - 1),
         capacity_(capacity),
         half_(capacity / 2),
         pressure_(pressure),
-        thread_id_(thread_id) {}
+        thread_id_(thread_id),
+        serial_(serial) {}
 
   TRAIL_FORCE_INLINE static void bump(std::atomic<std::uint64_t>& counter) noexcept {
     counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
@@ -173,6 +178,7 @@ class Ring {
 
   alignas(64) std::atomic<bool> owner_alive_{true};
   const std::uint64_t thread_id_;
+  const std::uint64_t serial_;
 };
 
 }  // namespace trail::detail

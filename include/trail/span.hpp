@@ -681,7 +681,9 @@ class AsyncSpan : public SpanBase {
   void start(const detail::SpanMeta* meta, SpanKind kind, const Context& parent) noexcept {
     begin(meta, kind, parent);
     s_.flags |= detail::span_deferred;
-    if (is_recording()) thread_ = writer_ = detail::thread_ring()->thread_id();
+    if (!is_recording()) return;
+    thread_ = detail::thread_ring()->thread_id();
+    writer_ = detail::thread_ring()->serial();
   }
 
   void take(AsyncSpan& other) noexcept {
@@ -700,16 +702,16 @@ class AsyncSpan : public SpanBase {
   // next write tries again.
   bool hand_over_here() noexcept {
     const detail::Ring* ring = detail::thread_ring();
-    if (ring == nullptr || ring->thread_id() == writer_) return true;
+    if (ring == nullptr || ring->serial() == writer_) return true;
     if (!detail::write_handoff(s_.ctx.span_id.value, handoffs_ + 1)) return false;
     ++handoffs_;
-    writer_ = ring->thread_id();
+    writer_ = ring->serial();
     s_.flags |= detail::span_has_extras;
     return true;
   }
 
   std::uint64_t thread_ = 0;    // of the ring the span started on
-  std::uint64_t writer_ = 0;    // of the ring written last
+  std::uint64_t writer_ = 0;    // Ring::serial() of the ring written last
   std::uint32_t handoffs_ = 0;  // numbers the hand-off marks
 };
 

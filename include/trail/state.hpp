@@ -44,7 +44,7 @@ class MetricInstrument;
 // changes: ProcessState, ThreadState, Ring, Record, SpanMeta, Session,
 // MetricInstrument, the runtime's Runtime and Flusher.
 #ifndef TRAIL_DETAIL_PROCESS_ABI
-#define TRAIL_DETAIL_PROCESS_ABI 7
+#define TRAIL_DETAIL_PROCESS_ABI 8
 #endif
 
 #if defined(_LIBCPP_VERSION)
@@ -122,6 +122,7 @@ struct ProcessState {
   // Records per ring, for rings created from now on.
   std::atomic<std::uint32_t> ring_capacity{16384};
   std::atomic<std::uint64_t> thread_counter{0};
+  std::atomic<std::uint64_t> ring_serials{0};  // the last Ring::serial() handed out
   // The last context annotation id handed out (Context::annotation).
   std::atomic<std::uint32_t> annotation_counter{0};
   // trail::init() was called at least once (for the exit-time hint).
@@ -212,7 +213,8 @@ inline bool own_thread_init(ThreadState& ts, bool touch_pages) noexcept {
   (void)hint_registered;
   seed_ids(ts);
   std::uint32_t capacity = p.ring_capacity.load(std::memory_order_relaxed);
-  Ring* ring = Ring::create(capacity, current_thread_id(), p.ring_pressure, touch_pages);
+  Ring* ring = Ring::create(capacity, current_thread_id(), p.ring_serials.fetch_add(1, std::memory_order_relaxed) + 1,
+                            p.ring_pressure, touch_pages);
   if (ring == nullptr) return false;
   register_ring(p, ring);
   ts.ring = ring;

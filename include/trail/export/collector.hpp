@@ -302,14 +302,18 @@ class Collector {
     // attribute (and the status) was written under; a write numbered lower
     // than the value it would replace is older and loses.
     bool sequenced = false;
-    std::vector<std::pair<std::uint64_t, std::uint32_t>> ring_handoffs;  // thread id, number
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> ring_handoffs;  // Ring::serial(), number
     std::vector<std::uint32_t> attribute_handoffs;                       // with the first attribute_count
     std::uint32_t status_handoff = 0;
 
-    std::uint32_t handoff_of(const Ring& ring) const {
-      for (const auto& [thread, number] : ring_handoffs)
-        if (thread == ring.thread_id()) return number;
-      return 0;
+    std::uint32_t* find_handoff(const Ring& ring) {
+      for (auto& [serial, number] : ring_handoffs)
+        if (serial == ring.serial()) return &number;
+      return nullptr;
+    }
+    std::uint32_t handoff_of(const Ring& ring) {
+      const std::uint32_t* number = find_handoff(ring);
+      return number != nullptr ? *number : 0;
     }
 
     // For reuse by another span; keeps what has capacity.
@@ -426,10 +430,8 @@ class Collector {
         Pending& p = pending(r.span_id);
         if (!p.sequenced) p.attribute_handoffs.assign(p.attribute_count, 0);
         p.sequenced = true;
-        auto it = std::find_if(p.ring_handoffs.begin(), p.ring_handoffs.end(),
-                               [&](const auto& entry) { return entry.first == ring.thread_id(); });
-        if (it == p.ring_handoffs.end()) p.ring_handoffs.emplace_back(ring.thread_id(), r.size);
-        else it->second = r.size;
+        if (std::uint32_t* number = p.find_handoff(ring)) *number = r.size;
+        else p.ring_handoffs.emplace_back(ring.serial(), r.size);
         return 1;
       }
       case RecordType::span_name: {
