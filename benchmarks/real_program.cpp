@@ -23,7 +23,9 @@
 // Options: --quick (fewer samples, for CI smoke runs); --burst-only (only
 // the burst section: for repeated runs when comparing two builds);
 // --export-only (only the export side: paced at 200 k spans/s, which the
-// flusher keeps up with, then flat out; for comparing two builds).
+// flusher keeps up with, then flat out; for comparing two builds);
+// --pinned (the producer on one CPU, trail's flusher and the receiver on the
+// others: the recording rows without the program's own preemptions).
 //
 // The export rows count the flusher thread's heap allocations (operator new,
 // replaced below; malloc called directly, as by zlib or OpenSSL, is not seen).
@@ -37,6 +39,7 @@
 #include <cstring>
 #include <ctime>
 #include <dirent.h>
+#include <sched.h>
 #include <cstdlib>
 #include <fstream>
 #include <new>
@@ -370,22 +373,52 @@ void run_producer(const char* label, double seconds, double spans_per_second, Pr
               static_cast<double>(receiver.bytes.load() - bytes0) / handed_on);
 }
 
+// Calls f(tid) for every thread of the process but the calling one.
+template <class F>
+void for_each_other_thread(F&& f) {
+  const long self = static_cast<long>(trail::detail::current_thread_id());
+  DIR* dir = opendir("/proc/self/task");
+  if (dir == nullptr) return;
+  while (dirent* e = readdir(dir)) {
+    if (e->d_name[0] == '.' || std::atol(e->d_name) == self) continue;
+    f(e->d_name);
+  }
+  closedir(dir);
+}
+
 // Context switches of every thread but the calling one: each is a wake-up.
 std::uint64_t other_threads_switches() {
   std::uint64_t total = 0;
-  const long self = static_cast<long>(trail::detail::current_thread_id());
-  DIR* dir = opendir("/proc/self/task");
-  if (dir == nullptr) return 0;
-  while (dirent* e = readdir(dir)) {
-    if (e->d_name[0] == '.' || std::atol(e->d_name) == self) continue;
-    std::ifstream status(std::string("/proc/self/task/") + e->d_name + "/status");
+  for_each_other_thread([&](const char* tid) {
+    std::ifstream status(std::string("/proc/self/task/") + tid + "/status");
     std::string line;
     while (std::getline(status, line))
       if (line.rfind("voluntary_ctxt_switches:", 0) == 0 || line.rfind("nonvoluntary_ctxt_switches:", 0) == 0)
         total += std::strtoull(line.c_str() + line.find(':') + 1, nullptr, 10);
-  }
-  closedir(dir);
+  });
   return total;
+}
+
+// --pinned: the producer (this thread, and the threads it starts from now
+// on) on the first CPU it may use, every other thread (the flusher, the
+// receiver) on the others, so that the program's own threads do not preempt
+// the producer inside a timed window. Other processes still can.
+bool pin_threads() {
+  cpu_set_t allowed;
+  if (sched_getaffinity(0, sizeof allowed, &allowed) != 0 || CPU_COUNT(&allowed) < 2) return false;
+  cpu_set_t producer, others = allowed;
+  CPU_ZERO(&producer);
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (!CPU_ISSET(cpu, &allowed)) continue;
+    CPU_SET(cpu, &producer);
+    CPU_CLR(cpu, &others);
+    break;
+  }
+  bool ok = sched_setaffinity(0, sizeof producer, &producer) == 0;
+  for_each_other_thread([&](const char* tid) {
+    ok = sched_setaffinity(static_cast<pid_t>(std::atol(tid)), sizeof others, &others) == 0 && ok;
+  });
+  return ok;
 }
 
 void run_idle() {
@@ -403,11 +436,12 @@ void run_idle() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool burst_only = false, export_only = false;
+  bool burst_only = false, export_only = false, pinned = false;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--quick") == 0) g_quick = true;
     if (std::strcmp(argv[i], "--burst-only") == 0) burst_only = true;
     if (std::strcmp(argv[i], "--export-only") == 0) export_only = true;
+    if (std::strcmp(argv[i], "--pinned") == 0) pinned = true;
   }
   std::printf("real_program (%s), %.2f ticks/ns, load average: ", TRAIL_BENCH_OPT, ticks_per_ns());
   std::fflush(stdout);
@@ -427,6 +461,13 @@ int main(int argc, char** argv) {
   }
   auto probe = std::make_shared<Probe>();
   if (!trail::init(program_config(probe, &receiver.server))) return 1;
+  if (pinned) {
+    if (!pin_threads()) {
+      std::fprintf(stderr, "real_program: --pinned needs two CPUs and sched_setaffinity\n");
+      return 1;
+    }
+    std::printf("pinned   the producer on one CPU, the flusher and the receiver on the others\n");
+  }
   if (export_only) {
     run_producer("warm-up", 0.2, 2e5, *probe, receiver);
     run_producer("paced200k", g_quick ? 0.5 : 2.0, 2e5, *probe, receiver);
