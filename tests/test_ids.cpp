@@ -108,6 +108,22 @@ TEST_CASE("hex: lowercase, fixed width, round trip") {
     CHECK(span_back == span);
   }
 
+  // Every nibble value at every position (the conversion works on eight
+  // nibbles at a time): digits, letters and the 9/a edge.
+  const std::uint64_t fills[] = {0, ~std::uint64_t{0}, 0x9a9a9a9a9a9a9a9a};
+  for (int pos = 0; pos < 16; ++pos) {
+    for (std::uint64_t nibble = 0; nibble < 16; ++nibble) {
+      for (const std::uint64_t fill : fills) {
+        const std::uint64_t value = (fill & ~(0xfull << (4 * pos))) | (nibble << (4 * pos));
+        trail::SpanId{value}.to_hex(buf);
+        std::string want(16, '0');
+        for (int i = 0; i < 16; ++i) want[15 - i] = "0123456789abcdef"[(value >> (4 * i)) & 0xf];
+        CAPTURE(value);
+        CHECK(std::string(buf, 16) == want);
+      }
+    }
+  }
+
   std::uint64_t v = 7;
   CHECK_FALSE(trail::detail::u64_from_hex("00000000000000FF", v));  // upper case is not W3C hex
   CHECK_FALSE(trail::detail::u64_from_hex("000000000000000g", v));

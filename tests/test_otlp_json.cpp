@@ -530,6 +530,35 @@ TEST_CASE("items a receiver rejects the whole request for are left out and count
   CHECK(s["events"][0]["droppedAttributesCount"] == 1);
   CHECK(s["droppedEventsCount"] == 1);
 
+  // Found while the batch is written (not checked before): the span is
+  // written again, repaired, in place of what was written of it; the
+  // spans around it come out as they do alone. Link keys too.
+  trail::SpanData clean = span;
+  clean.name = "clean";
+  clean.attributes = {{"k", std::string("v")}};
+  clean.events.clear();
+  trail::SpanData linked = clean;
+  linked.links.resize(1);
+  linked.links[0].trace_id = trail::TraceId{4, 5};
+  linked.links[0].span_id = trail::SpanId{6};
+  linked.links[0].attributes.push_back({"\xC3", std::string("x")});
+  linked.links[0].attributes.push_back({"fine", std::string("y")});
+  const auto batch = nlohmann::json::parse(trail::to_otlp_json(resource, trail::InstrumentationScope{},
+                                                               {clean, span, linked, clean}));
+  const auto& spans = batch["resourceSpans"][0]["scopeSpans"][0]["spans"];
+  REQUIRE(spans.size() == 4);
+  CHECK(spans[0] == spans[3]);
+  CHECK(spans[0]["name"] == "clean");
+  CHECK(spans[1] == s);
+  const auto& link = spans[2]["links"][0];
+  REQUIRE(link["attributes"].size() == 2);
+  CHECK(link["attributes"][0]["key"] == fffd);
+  CHECK(link["attributes"][1]["key"] == "fine");
+  CHECK_FALSE(link.contains("droppedAttributesCount"));
+  linked.links[0].attributes.push_back({"\xC4", std::string("same key after repair")});
+  const auto dropped = nlohmann::json::parse(trail::to_otlp_json(resource, trail::InstrumentationScope{}, {linked}));
+  CHECK(dropped["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["links"][0]["droppedAttributesCount"] == 1);
+
   std::vector<trail::MetricData> metrics(1);
   metrics[0].name = "m";
   metrics[0].type = trail::MetricType::gauge;

@@ -33,12 +33,23 @@ struct SpanId {
 
 namespace detail {
 
+// Eight nibbles at a time: each spread to its own byte (the lowest nibble
+// in the lowest byte), turned into '0'-'9' / 'a'-'f' without a branch, then
+// stored highest first (a shift per byte: one byte-swapped store, whatever
+// the host's byte order). The collector writes three ids per exported span.
+inline void u32_to_hex(std::uint32_t v, char* out) noexcept {
+  std::uint64_t x = v;
+  x = ((x & 0xFFFF0000u) << 16) | (x & 0xFFFFu);
+  x = ((x & 0x0000FF000000FF00ull) << 8) | (x & 0x000000FF000000FFull);
+  x = ((x & 0x00F000F000F000F0ull) << 4) | (x & 0x000F000F000F000Full);
+  const std::uint64_t letters = ((x + 0x0606060606060606ull) >> 4) & 0x0101010101010101ull;  // nibble > 9
+  x += 0x3030303030303030ull + letters * ('a' - '0' - 10);
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>(x >> (8 * (7 - i)));
+}
+
 inline void u64_to_hex(std::uint64_t v, char* out) noexcept {
-  constexpr char digits[] = "0123456789abcdef";
-  for (int i = 15; i >= 0; --i) {
-    out[i] = digits[v & 0xf];
-    v >>= 4;
-  }
+  u32_to_hex(static_cast<std::uint32_t>(v >> 32), out);
+  u32_to_hex(static_cast<std::uint32_t>(v), out + 8);
 }
 
 // Parses exactly 16 lowercase hex digits; false on anything else.

@@ -170,6 +170,27 @@ constexpr bool json_word_needs_care(std::uint64_t w) noexcept {
 
 constexpr bool json_byte_plain(unsigned char c) noexcept { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; }
 
+// Whether the last bytes [p, end), fewer than 8, of a string `size` long
+// are all plain, in one word test instead of a loop over them (keys and
+// names are mostly short): the last 8 bytes of the string when it has
+// them (the ones before p were handled already: a test that also covers
+// them is only more cautious), else two overlapping 4-byte reads. False
+// means "look at each byte", not "not plain".
+inline bool plain_tail(const unsigned char* p, const unsigned char* end, std::size_t size) noexcept {
+  std::uint64_t w;
+  if (size >= 8) {
+    std::memcpy(&w, end - 8, 8);
+  } else if (end - p >= 4) {
+    std::uint32_t head, tail;
+    std::memcpy(&head, p, 4);
+    std::memcpy(&tail, end - 4, 4);
+    w = head | (std::uint64_t{tail} << 32);
+  } else {
+    return false;
+  }
+  return !json_word_needs_care(w);
+}
+
 // Quoted, escaped JSON string valid for ANY input bytes (RFC 8259): '"',
 // '\\' and control characters escaped, DEL passed, valid UTF-8 copied as is,
 // each maximal subpart of ill-formed UTF-8 replaced by U+FFFD (the
@@ -192,6 +213,7 @@ bool append_json_string(Out& out, std::string_view bytes) {
       if (json_word_needs_care(w)) break;
       p += 8;
     }
+    if (p != end && end - p < 8 && plain_tail(p, end, bytes.size())) p = end;
     while (p < end && json_byte_plain(*p)) ++p;
     if (p == end) break;
 

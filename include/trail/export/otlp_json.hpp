@@ -58,32 +58,40 @@ void write_any_value(Out& out, const AttributeValue& value) {
 
 // A KeyValue list: [{"key":..,"value":{..}},...]. Shared by resource, span,
 // event and metric data point attributes. Out: std::string or StringSink.
-// Keys receivers reject were left out before (otlp_repair.hpp).
+// Keys receivers reject were left out before (otlp_repair.hpp), except for
+// spans, which are checked as they are written: false when a key was empty
+// or had its UTF-8 repaired.
 template <class Out>
-void write_attributes(Out& out, const std::vector<Attribute>& attributes) {
+bool write_attributes(Out& out, const std::vector<Attribute>& attributes) {
+  bool keys_ok = true;
   out += '[';
   for (std::size_t i = 0; i < attributes.size(); ++i) {
     if (i) out += ',';
     out += "{\"key\":";
-    append_json_string(out, attributes[i].key);
+    const std::string& key = attributes[i].key;
+    if (append_json_string(out, key) || key.empty()) keys_ok = false;
     out += ",\"value\":";
     write_any_value(out, attributes[i].value);
     out += '}';
   }
   out += ']';
+  return keys_ok;
 }
 
-// ,"attributes":[..] and ,"droppedAttributesCount":N, each only when non-empty.
+// ,"attributes":[..] and ,"droppedAttributesCount":N, each only when
+// non-empty; false as write_attributes.
 template <class Out>
-void write_attribute_fields(Out& out, const std::vector<Attribute>& attributes, std::uint32_t dropped) {
+bool write_attribute_fields(Out& out, const std::vector<Attribute>& attributes, std::uint32_t dropped) {
+  bool keys_ok = true;
   if (!attributes.empty()) {
     out += ",\"attributes\":";
-    write_attributes(out, attributes);
+    keys_ok = write_attributes(out, attributes);
   }
   if (dropped != 0) {
     out += ",\"droppedAttributesCount\":";
     append_json_uint(out, dropped);
   }
+  return keys_ok;
 }
 
 // "resource":{..} (a Resource message).
@@ -114,8 +122,13 @@ void write_scope(Out& out, const InstrumentationScope& scope) {
   out += '}';
 }
 
+// False when the span holds something receivers reject (otlp_repair.hpp
+// needs_repair: an empty key or event name, or a key whose UTF-8 was
+// repaired, the only way the collector's distinct keys can collide): found
+// while writing, so that a clean span is scanned once, not checked first.
 template <class Out>
-void write_span(Out& out, const SpanData& span) {
+bool write_span(Out& out, const SpanData& span) {
+  bool ok = true;
   char hex[32];
   out += "{\"traceId\":\"";
   span.trace_id.to_hex(hex);
@@ -146,7 +159,7 @@ void write_span(Out& out, const SpanData& span) {
   append_json_u64_string(out, span.start_time_unix_nano);
   out += ",\"endTimeUnixNano\":";
   append_json_u64_string(out, span.end_time_unix_nano);
-  write_attribute_fields(out, span.attributes, span.dropped_attributes_count);
+  ok = write_attribute_fields(out, span.attributes, span.dropped_attributes_count);
 
   if (!span.events.empty()) {
     out += ",\"events\":[";
@@ -157,7 +170,8 @@ void write_span(Out& out, const SpanData& span) {
       append_json_u64_string(out, event.time_unix_nano);
       out += ",\"name\":";
       append_json_string(out, event.name);
-      write_attribute_fields(out, event.attributes, event.dropped_attributes_count);
+      if (event.name.empty()) ok = false;
+      if (!write_attribute_fields(out, event.attributes, event.dropped_attributes_count)) ok = false;
       out += '}';
     }
     out += ']';
@@ -183,7 +197,7 @@ void write_span(Out& out, const SpanData& span) {
         out += ",\"traceState\":";
         append_json_string(out, link.trace_state);
       }
-      write_attribute_fields(out, link.attributes, link.dropped_attributes_count);
+      if (!write_attribute_fields(out, link.attributes, link.dropped_attributes_count)) ok = false;
       if (link.flags != 0) {
         out += ",\"flags\":";
         append_json_uint(out, link.flags);
@@ -207,6 +221,7 @@ void write_span(Out& out, const SpanData& span) {
     out += '}';
   }
   out += '}';
+  return ok;
 }
 
 // One ExportTraceServiceRequest with one ResourceSpans and one ScopeSpans,
@@ -221,7 +236,12 @@ inline void write_trace_request(std::string& buffer, const Resource& resource, c
   out += ",\"spans\":[";
   for (std::size_t i = 0; i < count; ++i) {
     if (i) out += ',';
-    write_repaired(spans[i], [&](const SpanData& span) { write_span(out, span); });
+    const std::size_t at = out.size();
+    if (write_span(out, spans[i])) continue;
+    out.set_size(at);  // rare: written again, repaired (what write_repaired does)
+    SpanData copy = spans[i];
+    repair(copy);
+    write_span(out, copy);
   }
   out += "]}]}]}";
 }
