@@ -7,6 +7,7 @@
 // <iomanip>'s std::quoted would hijack through ADL.
 #include <trail/export/otlp_http_exporter.hpp>
 
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -296,6 +297,37 @@ TEST_CASE("doubles follow the proto3 JSON mapping and round-trip") {
     const json j = json::parse(double_text(v));
     REQUIRE(j.get<double>() == v);
   }
+}
+
+TEST_CASE("short decimals are written without std::to_chars, exactly as it writes them") {
+  // Compared with std::to_chars itself: every value with at most 6 decimals
+  // around the fast path's edges, the values next to them, random ones.
+  std::size_t fast = 0;
+  const auto same = [&](double v) {
+    char buf[64];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    const std::string want(buf, r.ptr);
+    if (trail::detail::short_decimal(v, buf) != 0) ++fast;
+    CAPTURE(want);
+    CHECK(double_text(v) == want);
+  };
+  const double scales[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7};
+  for (int i = -20000; i <= 20000; i += 7)
+    for (double scale : scales) same(i / scale);
+  for (const double v : {0.001, 0.000999, 0.0010000000000000002, 0.1, 0.2, 0.3, 2.5, 99999.0, 100000.0, 123456.0,
+                         999999999.999999, 999999999.9999999, 1e9, 1125899906842.624, 0.1 + 0.2}) {
+    for (const double w : {v, -v, std::nextafter(v, 0.0), std::nextafter(v, 2e9)}) same(w);
+  }
+  std::mt19937_64 rng(5);
+  for (int i = 0; i < 100000; ++i) {
+    const double v = static_cast<double>(rng() % 2000000000000000ull) / scales[rng() % 8];
+    same(v);
+    same(std::nextafter(v, 1e300));
+  }
+  CHECK(fast > 40000);  // the fast path was taken, not just the fallback
+  char buf[32];
+  CHECK(trail::detail::short_decimal(0.1 + 0.2, buf) == 0);  // 0.30000000000000004: to_chars
+  CHECK(trail::detail::short_decimal(2.5, buf) == 3);
 }
 
 TEST_CASE("64-bit integers are decimal strings") {

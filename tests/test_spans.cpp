@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <trail/trail.hpp>
 
@@ -371,6 +372,87 @@ TEST_CASE("a span rebuilt into a recycled span's storage carries nothing over fr
   CHECK(std::get<std::int64_t>(*find_attribute(small->attributes, "a0")) == 1);
   CHECK(find_attribute(bare->attributes, "a0") == nullptr);
   CHECK(std::get<std::string>(*find_attribute(bare->attributes, "code.file.path")) == "test_spans.cpp");
+}
+
+TEST_CASE("a recycled span keeps strings up to 4 KiB and up to 64 attributes; larger storage is freed") {
+  using trail::detail::kReusedAttributes;
+  using trail::detail::kReusedStringBytes;
+  trail::SpanData span;
+  span.name.reserve(kReusedStringBytes + 1);
+  span.status_message.reserve(kReusedStringBytes);
+  span.attributes.reserve(kReusedAttributes);
+  span.attributes.resize(3);
+  std::get<std::string>(span.attributes[0].value).reserve(kReusedStringBytes);
+  std::get<std::string>(span.attributes[1].value).reserve(kReusedStringBytes + 1);
+  span.attributes[1].key.reserve(kReusedStringBytes + 1);
+  span.attributes[2].value = std::vector<std::string>(100, std::string(100, 'x'));
+  span.events.resize(kReusedAttributes);
+  span.links.resize(kReusedAttributes + 1);
+  const std::size_t kept_status = span.status_message.capacity(), kept_value =
+      std::get<std::string>(span.attributes[0].value).capacity();
+  trail::detail::trim_for_reuse(span);
+  CHECK(span.name.capacity() < kReusedStringBytes);
+  CHECK(span.status_message.capacity() == kept_status);
+  REQUIRE(span.attributes.size() == 3);
+  CHECK(span.attributes.capacity() == kReusedAttributes);
+  CHECK(std::get<std::string>(span.attributes[0].value).capacity() == kept_value);
+  CHECK(std::get<std::string>(span.attributes[1].value).capacity() < kReusedStringBytes);
+  CHECK(span.attributes[1].key.capacity() < kReusedStringBytes);
+  CHECK_FALSE(std::holds_alternative<std::vector<std::string>>(span.attributes[2].value));
+  CHECK(span.events.empty());
+  CHECK(span.events.capacity() == kReusedAttributes);
+  CHECK(span.links.empty());
+  CHECK(span.links.capacity() == 0);
+  span.attributes.resize(kReusedAttributes + 1);
+  trail::detail::trim_for_reuse(span);
+  CHECK(span.attributes.capacity() == 0);
+
+  // Through the collector: a burst of large spans, then small ones rebuilt
+  // into their storage (a span's storage comes back a pass or two later,
+  // through the scratch of attributes that wait for their span's end).
+  recorded();
+  trail::detail::Collector collector;
+  std::vector<trail::SpanData> spans;
+  const std::string content(10000, 'c');
+  const std::string medium(1000, 'm');
+  static const std::vector<std::string> keys = [] {  // keys must outlive the program
+    std::vector<std::string> k;
+    for (int i = 0; i < 100; ++i) k.push_back("key" + std::to_string(i));
+    return k;
+  }();
+  for (int i = 0; i < 4; ++i) {
+    TRAIL_SPAN_VAR(big, "big");
+    big.set("content", content);
+    big.set("medium", medium);
+    if (i % 2 == 0)
+      for (const std::string& key : keys) big.set(key.c_str(), medium);
+  }
+  collector.collect(spans);
+  REQUIRE(spans.size() == 4);
+  CHECK(spans[0].attributes.size() == 102 + 4);
+  CHECK(spans[1].attributes.size() == 2 + 4);
+  std::size_t kept_medium = 0;  // rebuilt spans whose value reused a kept 1000-byte string
+  for (int round = 0; round < 4; ++round) {
+    collector.recycle(spans.data(), spans.size());
+    spans.clear();
+    for (int i = 0; i < 4; ++i) {
+      TRAIL_SPAN_VAR(small, "small");
+      small.set("content", "a value longer than the packed eight bytes");
+      small.set("medium", "another value longer than eight bytes");
+    }
+    collector.collect(spans);
+    REQUIRE(spans.size() == 4);
+    for (const trail::SpanData& s : spans) {
+      CHECK(s.attributes.capacity() <= kReusedAttributes);
+      for (const trail::Attribute& a : s.attributes) {
+        const auto& text = std::get_if<std::string>(&a.value);
+        if (text == nullptr) continue;
+        CHECK(text->capacity() <= kReusedStringBytes);
+        if (text->capacity() >= medium.size()) ++kept_medium;
+      }
+    }
+  }
+  CHECK(kept_medium > 0);
 }
 
 TEST_CASE("an AsyncSpan started on one thread is ended on another, with attributes from both") {

@@ -155,6 +155,36 @@ void put_attribute(std::vector<Attribute>& attrs, std::size_t& used, std::uint32
   set(a.value);
 }
 
+// What an exported span keeps for the next span rebuilt into it: strings
+// up to kReusedStringBytes of capacity and up to kReusedAttributes
+// attributes; larger ones (a burst of GenAI content) are freed, so that the
+// recycled spans hold a few MB at most, not the largest burst ever seen.
+inline constexpr std::size_t kReusedStringBytes = 4096, kReusedAttributes = 64;
+
+inline void release_if_large(std::string& s) {
+  if (s.capacity() > kReusedStringBytes) std::string().swap(s);
+}
+
+inline void trim_for_reuse(SpanData& s) {
+  release_if_large(s.name);
+  release_if_large(s.trace_state);
+  release_if_large(s.status_message);
+  if (s.attributes.capacity() > kReusedAttributes) {
+    std::vector<Attribute>().swap(s.attributes);
+  } else {
+    for (Attribute& a : s.attributes) {
+      release_if_large(a.key);
+      if (auto* text = std::get_if<std::string>(&a.value)) release_if_large(*text);
+      else if (std::holds_alternative<std::vector<std::string>>(a.value)) a.value = std::int64_t{0};  // not reused
+    }
+  }
+  // Events and links are rebuilt, not written over: only their vectors stay.
+  s.events.clear();
+  if (s.events.capacity() > kReusedAttributes) std::vector<SpanEvent>().swap(s.events);
+  s.links.clear();
+  if (s.links.capacity() > kReusedAttributes) std::vector<SpanLink>().swap(s.links);
+}
+
 // Process-wide span counts of all rings, since the process started.
 struct RingCounts {
   std::uint64_t spans_recorded = 0;       // written to a ring (ended while sampled)
@@ -225,10 +255,14 @@ class Collector {
   }
 
   // Takes back the first `n` of `spans` (moved out) once exported: the next
-  // passes rebuild spans into their storage. Call holding the consumer lock.
+  // passes rebuild spans into their storage, kept only up to a bound
+  // (trim_for_reuse). Call holding the consumer lock.
   void recycle(SpanData* spans, std::size_t n) {
     if (spare_.capacity() == 0) spare_.reserve(kSpareSpans);
-    for (std::size_t i = 0; i < n && spare_.size() < kSpareSpans; ++i) spare_.push_back(std::move(spans[i]));
+    for (std::size_t i = 0; i < n && spare_.size() < kSpareSpans; ++i) {
+      trim_for_reuse(spans[i]);
+      spare_.push_back(std::move(spans[i]));
+    }
   }
 
   // Spans an AsyncSpan end was read for, finished by the next pass.
@@ -596,9 +630,7 @@ class Collector {
     s.trace_state.clear();
     s.name.clear();
     s.dropped_attributes_count = 0;
-    s.events.clear();
-    s.dropped_events_count = 0;
-    s.links.clear();
+    s.dropped_events_count = 0;  // events and links: cleared by recycle()
     s.dropped_links_count = 0;
     s.status_code = StatusCode::unset;
     s.status_message.clear();
