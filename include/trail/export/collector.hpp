@@ -165,6 +165,26 @@ inline void release_if_large(std::string& s) {
   if (s.capacity() > kReusedStringBytes) std::string().swap(s);
 }
 
+// Whether trim_for_reuse would free anything of `s`. Checked as a span is
+// built (its storage is in cache then), so that recycling spans that hold
+// nothing large does not walk their attributes again.
+inline bool holds_large(const SpanData& s) {
+  if (s.name.capacity() > kReusedStringBytes || s.trace_state.capacity() > kReusedStringBytes ||
+      s.status_message.capacity() > kReusedStringBytes || s.attributes.capacity() > kReusedAttributes ||
+      s.events.capacity() > kReusedAttributes || s.links.capacity() > kReusedAttributes || !s.events.empty() ||
+      !s.links.empty())
+    return true;
+  for (const Attribute& a : s.attributes) {
+    if (a.key.capacity() > kReusedStringBytes) return true;
+    if (const auto* text = std::get_if<std::string>(&a.value)) {
+      if (text->capacity() > kReusedStringBytes) return true;
+    } else if (std::holds_alternative<std::vector<std::string>>(a.value)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 inline void trim_for_reuse(SpanData& s) {
   release_if_large(s.name);
   release_if_large(s.trace_state);
@@ -256,11 +276,16 @@ class Collector {
 
   // Takes back the first `n` of `spans` (moved out) once exported: the next
   // passes rebuild spans into their storage, kept only up to a bound
-  // (trim_for_reuse). Call holding the consumer lock.
+  // (trim_for_reuse). Spans come back in the order collect() appended them
+  // (the flusher's queue), so the ones built before the last span that held
+  // something large are trimmed; spans that never come back only make more
+  // of them trimmed. Call holding the consumer lock.
   void recycle(SpanData* spans, std::size_t n) {
     if (spare_.capacity() == 0) spare_.reserve(kSpareSpans);
-    for (std::size_t i = 0; i < n && spare_.size() < kSpareSpans; ++i) {
-      trim_for_reuse(spans[i]);
+    for (std::size_t i = 0; i < n; ++i) {
+      const bool large = recycled_++ < large_until_;
+      if (spare_.size() == kSpareSpans) continue;
+      if (large) trim_for_reuse(spans[i]);
       spare_.push_back(std::move(spans[i]));
     }
   }
@@ -630,7 +655,9 @@ class Collector {
     s.trace_state.clear();
     s.name.clear();
     s.dropped_attributes_count = 0;
-    s.dropped_events_count = 0;  // events and links: cleared by recycle()
+    s.events.clear();  // empty unless recycle() was handed a span it did not build
+    s.dropped_events_count = 0;
+    s.links.clear();
     s.dropped_links_count = 0;
     s.status_code = StatusCode::unset;
     s.status_message.clear();
@@ -706,6 +733,8 @@ class Collector {
     if (!has_attribute(s.attributes, attributes, "thread.id"))
       put("thread.id", [&](AttributeValue& v) { v = static_cast<std::int64_t>(thread_id); });
     s.attributes.resize(attributes);  // drops spare ones only when this span has fewer than the last
+    if (holds_large(s)) large_until_ = built_ + 1;
+    ++built_;
   }
 
   static bool has_attribute(const std::vector<Attribute>& attrs, std::size_t used, std::string_view key) {
@@ -837,6 +866,9 @@ class Collector {
   std::vector<Deferred> deferred_;
   std::unordered_map<const SpanMeta*, Site> code_sites_;
   std::uint64_t orphaned_ = 0;
+  // Spans finish() built and recycle() was handed, in order; those built
+  // before large_until_ may hold large storage (recycle()).
+  std::uint64_t built_ = 0, recycled_ = 0, large_until_ = 0;
   bool complete_ = true;
   bool targets_reached_ = true;
 };
