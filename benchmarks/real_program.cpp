@@ -23,7 +23,8 @@
 // Options: --quick (fewer samples, for CI smoke runs); --burst-only (only
 // the burst section: for repeated runs when comparing two builds);
 // --export-only (only the export side: paced at 200 k spans/s, which the
-// flusher keeps up with, then flat out; for comparing two builds);
+// flusher keeps up with, then flat out, then spans with an event and a link
+// paced at 200 k/s; for comparing two builds);
 // --pinned (the producer on one CPU, trail's flusher and the receiver on the
 // others: the recording rows without the program's own preemptions).
 //
@@ -135,6 +136,19 @@ struct ThreeAttributes {
     s.set("nodes", i);
     s.set("cost", 2.5);
     s.set("target", "home");
+  }
+};
+
+// A span with an event and a link, each with attributes (strings longer than
+// the small-string buffer): what the export side rebuilds beyond attributes.
+struct EventAndLink {
+  static constexpr const char* name = "child span + event + link";
+  TRAIL_FORCE_INLINE static void run(std::int64_t i) {
+    static const trail::Context previous{trail::TraceId{1, 2}, trail::SpanId{3}, 1};
+    TRAIL_SPAN_VAR(s, "retry");
+    s.set("attempt", i);
+    s.event("a retry after the planner's timeout").set("backoff", "exponential, capped");
+    s.link(previous, {{"link.reason", "the request this retries"}});
   }
 };
 
@@ -338,7 +352,8 @@ trail::Config program_config(const std::shared_ptr<Probe>& probe, const HttpTest
   return c;
 }
 
-// Flat out or paced (spans_per_second > 0) for `seconds`, 3 attributes.
+// Flat out or paced (spans_per_second > 0) for `seconds`, spans of Op (3 attributes unless told).
+template <class Op = ThreeAttributes>
 void run_producer(const char* label, double seconds, double spans_per_second, Probe& probe, Receiver& receiver) {
   trail::flush(30s);
   const trail::Stats s0 = trail::stats();
@@ -353,7 +368,7 @@ void run_producer(const char* label, double seconds, double spans_per_second, Pr
     TRAIL_SPAN("frame");
     for (std::uint64_t now = start; now < end; now = __builtin_ia32_rdtsc()) {
       if (ticks_per_span > 0 && static_cast<double>(now - start) < static_cast<double>(n) * ticks_per_span) continue;
-      ThreeAttributes::run(++n);
+      Op::run(++n);
     }
   }
   const std::uint64_t recorded_end = __builtin_ia32_rdtsc();
@@ -472,6 +487,7 @@ int main(int argc, char** argv) {
     run_producer("warm-up", 0.2, 2e5, *probe, receiver);
     run_producer("paced200k", g_quick ? 0.5 : 2.0, 2e5, *probe, receiver);
     run_producer("flat-out", g_quick ? 0.3 : 1.0, 0, *probe, receiver);
+    run_producer<EventAndLink>("events", g_quick ? 0.5 : 2.0, 2e5, *probe, receiver);
     trail::shutdown();
     return 0;
   }

@@ -100,30 +100,37 @@ TEST_CASE("recording performs no heap allocation after the thread's first span" 
   CHECK(trail::test::find_span(spans, "north gate") != nullptr);
 }
 
-TEST_CASE("the collector rebuilds spans into recycled storage: no heap allocation per span" *
-          doctest::skip(!trail::test::counts_allocations)) {
+// Records `record` 500 times, rebuilds the spans twice with recycling (the
+// storage is made), then a third time: the heap allocations of that last
+// collect, and its spans.
+template <class Record>
+std::uint64_t allocations_of_a_recycled_collect(Record&& record, std::vector<trail::SpanData>& spans) {
   trail::test::recorded();
-  const auto record = [](int n) {
-    for (int i = 0; i < n; ++i) {
-      TRAIL_SPAN_VAR(s, "score");
-      s.set("nodes", i);
-      s.set("cost", 2.5);
-      s.set("target", "home");
-    }
-  };
   trail::detail::Collector collector;
-  std::vector<trail::SpanData> spans;
   spans.reserve(512);
-  for (int round = 0; round < 2; ++round) {  // the first rounds make the storage
-    record(500);
+  for (int round = 0; round < 3; ++round) {
+    spans.clear();
+    for (int i = 0; i < 500; ++i) record(i);
+    if (round == 2) break;
     collector.collect(spans);
     collector.recycle(spans.data(), spans.size());
-    spans.clear();
   }
-  record(500);
   const std::uint64_t before = trail::test::allocations();
   collector.collect(spans);
-  const std::uint64_t during = trail::test::allocations() - before;
+  return trail::test::allocations() - before;
+}
+
+TEST_CASE("the collector rebuilds spans into recycled storage: no heap allocation per span" *
+          doctest::skip(!trail::test::counts_allocations)) {
+  std::vector<trail::SpanData> spans;
+  const std::uint64_t during = allocations_of_a_recycled_collect(
+      [](int i) {
+        TRAIL_SPAN_VAR(s, "score");
+        s.set("nodes", i);
+        s.set("cost", 2.5);
+        s.set("target", "home");
+      },
+      spans);
   REQUIRE(spans.size() == 500);
   CHECK(during == 0);
   const trail::SpanData& last = spans.back();
@@ -133,6 +140,65 @@ TEST_CASE("the collector rebuilds spans into recycled storage: no heap allocatio
   CHECK(std::get<double>(*trail::find_attribute(last.attributes, "cost")) == 2.5);
   CHECK(std::get<std::string>(*trail::find_attribute(last.attributes, "target")) == "home");
   CHECK(std::get<std::string>(*trail::find_attribute(last.attributes, "code.file.path")) == "test_allocations.cpp");
+}
+
+TEST_CASE("events and links are rebuilt into recycled storage too" * doctest::skip(!trail::test::counts_allocations)) {
+  const trail::Context target{trail::TraceId{1, 2}, trail::SpanId{3}, 1};
+  std::vector<trail::SpanData> spans;
+  const std::uint64_t during = allocations_of_a_recycled_collect(
+      [&](int i) {
+        TRAIL_SPAN_VAR(s, "retried");
+        s.event("a retry after the planner's timeout").set("attempt", i).set("backoff", "exponential, capped");
+        s.link(target, {{"link.reason", "the request this retries"}});
+      },
+      spans);
+  REQUIRE(spans.size() == 500);
+  CHECK(during == 0);
+  const trail::SpanData& last = spans.back();
+  REQUIRE(last.events.size() == 1);
+  CHECK(last.events[0].name == "a retry after the planner's timeout");
+  REQUIRE(last.events[0].attributes.size() == 2);
+  CHECK(std::get<std::int64_t>(*trail::find_attribute(last.events[0].attributes, "attempt")) == 499);
+  CHECK(std::get<std::string>(*trail::find_attribute(last.events[0].attributes, "backoff")) == "exponential, capped");
+  REQUIRE(last.links.size() == 1);
+  CHECK(last.links[0].span_id == trail::SpanId{3});
+  REQUIRE(last.links[0].attributes.size() == 1);
+  CHECK(std::get<std::string>(last.links[0].attributes[0].value) == "the request this retries");
+}
+
+TEST_CASE("a recycled span with more events or links than the next one keeps none of them") {
+  const trail::Context target{trail::TraceId{1, 2}, trail::SpanId{3}, 1};
+  trail::test::recorded();
+  trail::detail::Collector collector;
+  std::vector<trail::SpanData> spans;
+  {
+    TRAIL_SPAN_VAR(s, "busy");
+    s.event("one").set("n", 1);
+    s.event("two");
+    s.link(target).set("why", "first");
+    s.link(target);
+  }
+  collector.collect(spans);
+  REQUIRE(spans.size() == 1);
+  collector.recycle(spans.data(), spans.size());
+  spans.clear();
+  {
+    TRAIL_SPAN_VAR(s, "quiet");
+    s.event("only");
+  }
+  { TRAIL_SPAN("plain"); }
+  collector.collect(spans);
+  REQUIRE(spans.size() == 2);
+  const auto* quiet = trail::test::find_span(spans, "quiet");
+  const auto* plain = trail::test::find_span(spans, "plain");
+  REQUIRE(quiet);
+  REQUIRE(plain);
+  REQUIRE(quiet->events.size() == 1);
+  CHECK(quiet->events[0].name == "only");
+  CHECK(quiet->events[0].attributes.empty());
+  CHECK(quiet->links.empty());
+  CHECK(plain->events.empty());
+  CHECK(plain->links.empty());
 }
 
 TEST_CASE("disabled at run time: no allocation either" * doctest::skip(!trail::test::counts_allocations)) {

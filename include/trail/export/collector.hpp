@@ -168,16 +168,14 @@ inline void release_if_large(std::string& s) {
 // Whether trim_for_reuse would free anything of `s`. Checked as a span is
 // built (its storage is in cache then), so that recycling spans that hold
 // nothing large does not walk their attributes again.
-inline bool holds_large(const SpanData& s) {
-  if (s.name.capacity() > kReusedStringBytes || s.trace_state.capacity() > kReusedStringBytes ||
-      s.status_message.capacity() > kReusedStringBytes || s.attributes.capacity() > kReusedAttributes ||
-      s.events.capacity() > kReusedAttributes || s.links.capacity() > kReusedAttributes || !s.events.empty() ||
-      !s.links.empty())
-    return true;
-  for (const Attribute& a : s.attributes) {
-    if (a.key.capacity() > kReusedStringBytes) return true;
+inline bool holds_large(const std::string& s) { return s.capacity() > kReusedStringBytes; }
+
+inline bool holds_large(const std::vector<Attribute>& attributes) {
+  if (attributes.capacity() > kReusedAttributes) return true;
+  for (const Attribute& a : attributes) {
+    if (holds_large(a.key)) return true;
     if (const auto* text = std::get_if<std::string>(&a.value)) {
-      if (text->capacity() > kReusedStringBytes) return true;
+      if (holds_large(*text)) return true;
     } else if (std::holds_alternative<std::vector<std::string>>(a.value)) {
       return true;
     }
@@ -185,24 +183,46 @@ inline bool holds_large(const SpanData& s) {
   return false;
 }
 
+inline bool holds_large(const SpanData& s) {
+  if (holds_large(s.name) || holds_large(s.trace_state) || holds_large(s.status_message) ||
+      s.events.capacity() > kReusedAttributes || s.links.capacity() > kReusedAttributes || holds_large(s.attributes))
+    return true;
+  for (const SpanEvent& e : s.events)
+    if (holds_large(e.name) || holds_large(e.attributes)) return true;
+  for (const SpanLink& l : s.links)
+    if (holds_large(l.trace_state) || holds_large(l.attributes)) return true;
+  return false;
+}
+
+inline void release_if_large(std::vector<Attribute>& attributes) {
+  if (attributes.capacity() > kReusedAttributes) {
+    std::vector<Attribute>().swap(attributes);
+    return;
+  }
+  for (Attribute& a : attributes) {
+    release_if_large(a.key);
+    if (auto* text = std::get_if<std::string>(&a.value)) release_if_large(*text);
+    else if (std::holds_alternative<std::vector<std::string>>(a.value)) a.value = std::int64_t{0};  // not reused
+  }
+}
+
 inline void trim_for_reuse(SpanData& s) {
   release_if_large(s.name);
   release_if_large(s.trace_state);
   release_if_large(s.status_message);
-  if (s.attributes.capacity() > kReusedAttributes) {
-    std::vector<Attribute>().swap(s.attributes);
-  } else {
-    for (Attribute& a : s.attributes) {
-      release_if_large(a.key);
-      if (auto* text = std::get_if<std::string>(&a.value)) release_if_large(*text);
-      else if (std::holds_alternative<std::vector<std::string>>(a.value)) a.value = std::int64_t{0};  // not reused
-    }
-  }
-  // Events and links are rebuilt, not written over: only their vectors stay.
-  s.events.clear();
+  release_if_large(s.attributes);
+  // Events and links are written over too (finish()): their storage is kept
+  // under the same bounds.
   if (s.events.capacity() > kReusedAttributes) std::vector<SpanEvent>().swap(s.events);
-  s.links.clear();
+  for (SpanEvent& e : s.events) {
+    release_if_large(e.name);
+    release_if_large(e.attributes);
+  }
   if (s.links.capacity() > kReusedAttributes) std::vector<SpanLink>().swap(s.links);
+  for (SpanLink& l : s.links) {
+    release_if_large(l.trace_state);
+    release_if_large(l.attributes);
+  }
 }
 
 // Process-wide span counts of all rings, since the process started.
@@ -320,9 +340,17 @@ class Collector {
   bool last_pass_complete() const noexcept { return complete_; }
 
  private:
+  // An event or a link until its span's end: its attributes are the first
+  // attribute_count (recycled ones, capacity kept, may follow).
+  struct PendingEvent {
+    std::uint16_t slot = 0;  // the event number
+    std::size_t attribute_count = 0;
+    SpanEvent event;
+  };
   struct PendingLink {
-    std::uint16_t number;
-    std::uint32_t annotation;  // the linked context's, for its trace state
+    std::uint16_t number = 0;
+    std::uint32_t annotation = 0;  // the linked context's, for its trace state
+    std::size_t attribute_count = 0;
     SpanLink link;
   };
 
@@ -351,8 +379,12 @@ class Collector {
     std::vector<Attribute> attributes;  // the first attribute_count; spare ones after them
     std::size_t attribute_count = 0;
     std::uint32_t dropped_attributes = 0;
-    std::vector<std::pair<std::uint16_t, SpanEvent>> events;  // by event number
+    // The first event_count / link_count; spare ones after them (their
+    // strings and attribute vectors keep capacity for the next spans).
+    std::vector<PendingEvent> events;
+    std::size_t event_count = 0;
     std::vector<PendingLink> links;
+    std::size_t link_count = 0;
     StatusCode status = StatusCode::unset;
     std::string status_message;
     std::uint64_t touched = 0;  // pass
@@ -381,8 +413,8 @@ class Collector {
       has_name = false;
       attribute_count = 0;
       dropped_attributes = 0;
-      events.clear();
-      links.clear();
+      event_count = 0;
+      link_count = 0;
       status = StatusCode::unset;
       status_message.clear();
       sequenced = false;
@@ -467,11 +499,16 @@ class Collector {
       }
       case RecordType::event: {
         Pending& p = pending(r.span_id);
-        SpanEvent ev;
+        if (p.event_count == p.events.size()) p.events.emplace_back();
+        PendingEvent& e = p.events[p.event_count++];
+        e.slot = r.slot;
+        e.attribute_count = 0;
+        SpanEvent& ev = e.event;
         ev.time_unix_nano = clock_.to_unix_ns(r.event.time);
+        ev.dropped_attributes_count = 0;
+        ev.name.clear();
         if (r.event.name != nullptr) ev.name = r.event.name;
         else read_text(ring, pos, event_text_offset, ev.name);
-        p.events.emplace_back(r.slot, std::move(ev));
         return 1 + continuation_count(r.size, 64 - event_text_offset);
       }
       case RecordType::status: {
@@ -501,11 +538,17 @@ class Collector {
         return 1 + continuation_count(r.size, 64 - plain_text_offset);
       }
       case RecordType::link: {
-        SpanLink link;
-        link.trace_id = TraceId{r.link.trace_hi, r.link.trace_lo};
-        link.span_id = SpanId{r.link.span_id};
-        link.flags = (r.link.trace_flags & 0xffu) | 0x100u | (r.link.remote ? 0x200u : 0u);
-        pending(r.span_id).links.push_back(PendingLink{r.slot, r.link.annotation, std::move(link)});
+        Pending& p = pending(r.span_id);
+        if (p.link_count == p.links.size()) p.links.emplace_back();
+        PendingLink& l = p.links[p.link_count++];
+        l.number = r.slot;
+        l.annotation = r.link.annotation;
+        l.attribute_count = 0;
+        l.link.trace_id = TraceId{r.link.trace_hi, r.link.trace_lo};
+        l.link.span_id = SpanId{r.link.span_id};
+        l.link.trace_state.clear();
+        l.link.dropped_attributes_count = 0;
+        l.link.flags = (r.link.trace_flags & 0xffu) | 0x100u | (r.link.remote ? 0x200u : 0u);
         if (r.link.annotation != 0 && notes_.find(r.link.annotation) == notes_.end())
           links_awaiting_note_.insert(r.span_id);
         return 1;
@@ -572,15 +615,18 @@ class Collector {
       put_attribute(p.attributes, p.attribute_count, p.dropped_attributes, key, limits_.attribute_count, set);
     } else if (slot & link_slot) {
       const auto number = static_cast<std::uint16_t>(slot & ~link_slot);
-      for (auto it = p.links.rbegin(); it != p.links.rend(); ++it) {
-        if (it->number != number) continue;
-        add_attribute(it->link.attributes, it->link.dropped_attributes_count, key, limits_.link_attribute_count, set);
+      for (std::size_t i = p.link_count; i-- > 0;) {  // the latest first
+        PendingLink& l = p.links[i];
+        if (l.number != number) continue;
+        put_attribute(l.link.attributes, l.attribute_count, l.link.dropped_attributes_count, key,
+                      limits_.link_attribute_count, set);
         break;
       }
     } else {
-      for (auto it = p.events.rbegin(); it != p.events.rend(); ++it) {
-        if (it->first != slot) continue;
-        add_attribute(it->second.attributes, it->second.dropped_attributes_count, key,
+      for (std::size_t i = p.event_count; i-- > 0;) {  // the latest first
+        PendingEvent& e = p.events[i];
+        if (e.slot != slot) continue;
+        put_attribute(e.event.attributes, e.attribute_count, e.event.dropped_attributes_count, key,
                       limits_.event_attribute_count, set);
         break;
       }
@@ -603,14 +649,6 @@ class Collector {
     const std::size_t before = p.attribute_count;
     put_attribute(p.attributes, p.attribute_count, p.dropped_attributes, key, limits_.attribute_count, set);
     if (p.attribute_count != before) p.attribute_handoffs.push_back(handoff);
-  }
-
-  // put_attribute on a vector without spare elements.
-  template <class Set>
-  static void add_attribute(std::vector<Attribute>& attrs, std::uint32_t& dropped, std::string_view key,
-                            std::uint32_t limit, Set&& set) {
-    std::size_t used = attrs.size();
-    put_attribute(attrs, used, dropped, key, limit, set);
   }
 
   static void read_text(const Ring& ring, std::uint64_t pos, std::uint32_t offset, std::string& out) {
@@ -655,18 +693,17 @@ class Collector {
     s.trace_state.clear();
     s.name.clear();
     s.dropped_attributes_count = 0;
-    s.events.clear();  // empty unless recycle() was handed a span it did not build
     s.dropped_events_count = 0;
-    s.links.clear();
     s.dropped_links_count = 0;
     s.status_code = StatusCode::unset;
     s.status_message.clear();
-    return s;  // attributes: finish() writes over them and trims
+    return s;  // attributes, events, links: finish() swaps or writes over them and trims
   }
 
   void finish(const Record& r, std::uint64_t thread_id, std::vector<SpanData>& out) {
     SpanData& s = next_span(out);
-    std::size_t attributes = 0;  // of s.attributes; spare ones follow until trimmed
+    // Used elements of s.attributes, s.events, s.links; spare ones follow until trimmed.
+    std::size_t attributes = 0, events = 0, links = 0;
     s.trace_id = TraceId{r.span.trace_hi, r.span.trace_lo};
     s.span_id = SpanId{r.span_id};
     s.parent_span_id = SpanId{r.span.parent_span_id};
@@ -689,29 +726,38 @@ class Collector {
         s.attributes.swap(p.attributes);  // p keeps the recycled span's for reuse
         attributes = p.attribute_count;
         s.dropped_attributes_count = p.dropped_attributes;
-        std::stable_sort(p.events.begin(), p.events.end(),
-                         [](const auto& a, const auto& b) { return a.first < b.first; });
-        for (auto& [slot, ev] : p.events) {
-          if (s.events.size() >= limits_.event_count) {
+        // By event number: out of order only when an AsyncSpan's events
+        // came from several rings (stable_sort's buffer is an allocation).
+        const auto events_end = p.events.begin() + static_cast<std::ptrdiff_t>(p.event_count);
+        const auto by_number = [](const PendingEvent& a, const PendingEvent& b) { return a.slot < b.slot; };
+        if (!std::is_sorted(p.events.begin(), events_end, by_number))
+          std::stable_sort(p.events.begin(), events_end, by_number);
+        for (auto it = p.events.begin(); it != events_end; ++it) {
+          if (events == limits_.event_count) {
             ++s.dropped_events_count;
             continue;
           }
-          s.events.push_back(std::move(ev));
+          it->event.attributes.resize(it->attribute_count);
+          take_into(s.events, events, it->event);
         }
-        for (PendingLink& l : p.links) {
-          if (s.links.size() >= limits_.link_count) {
+        for (std::size_t i = 0; i < p.link_count; ++i) {
+          PendingLink& l = p.links[i];
+          if (links == limits_.link_count) {
             ++s.dropped_links_count;
             continue;
           }
           if (l.annotation != 0)
             if (const Note* n = note(l.annotation)) l.link.trace_state = n->trace_state;
-          s.links.push_back(std::move(l.link));
+          l.link.attributes.resize(l.attribute_count);
+          take_into(s.links, links, l.link);
         }
         s.status_code = p.status;
         s.status_message.swap(p.status_message);
         release_pending(it);
       }
     }
+    s.events.resize(events);
+    s.links.resize(links);
     const auto put = [&](std::string_view key, auto&& set) {
       put_attribute(s.attributes, attributes, s.dropped_attributes_count, key, limits_.attribute_count, set);
     };
@@ -735,6 +781,15 @@ class Collector {
     s.attributes.resize(attributes);  // drops spare ones only when this span has fewer than the last
     if (holds_large(s)) large_until_ = built_ + 1;
     ++built_;
+  }
+
+  // Puts `item` at `used` (the recycled element there goes back to the
+  // pending storage `item` came from, capacity kept) and counts it.
+  template <class T>
+  static void take_into(std::vector<T>& into, std::size_t& used, T& item) {
+    if (used < into.size()) std::swap(into[used], item);
+    else into.push_back(std::move(item));
+    ++used;
   }
 
   static bool has_attribute(const std::vector<Attribute>& attrs, std::size_t used, std::string_view key) {
