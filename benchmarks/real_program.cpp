@@ -26,7 +26,8 @@
 // flusher keeps up with, then flat out, then spans with an event and a link
 // paced at 200 k/s; for comparing two builds);
 // --pinned (the producer on one CPU, trail's flusher and the receiver on the
-// others: the recording rows without the program's own preemptions).
+// others: the recording rows without the program's own preemptions);
+// --protobuf (export OTLP/HTTP protobuf instead of JSON).
 //
 // The export rows count the flusher thread's heap allocations (operator new,
 // replaced below; malloc called directly, as by zlib or OpenSSL, is not seen).
@@ -73,6 +74,7 @@ using trail::test::Reply;
 using trail::test::Request;
 
 bool g_quick = false;
+bool g_protobuf = false;  // --protobuf: OTLP/HTTP protobuf instead of JSON
 
 // rdtsc with fences on both sides, so that the timed operation cannot move
 // across it (the percentiles below measure one operation).
@@ -335,7 +337,8 @@ struct Receiver {
   std::atomic<std::uint64_t> bytes{0};
   HttpTestServer server{[this](const Request& r) {
                           bytes.fetch_add(r.body.size(), std::memory_order_relaxed);
-                          return Reply::ok("{}");
+                          // An empty ExportTraceServiceResponse in either encoding.
+                          return g_protobuf ? Reply::ok({}, "application/x-protobuf") : Reply::ok("{}");
                         },
                         trail::test::ServerOptions{false, /*keep_requests=*/false}};
 };
@@ -347,6 +350,7 @@ trail::Config program_config(const std::shared_ptr<Probe>& probe, const HttpTest
   if (server != nullptr) {
     c.settings.traces_exporters = {trail::ExporterKind::otlp};
     c.settings.traces_endpoint = server->url("/v1/traces");
+    if (g_protobuf) c.settings.traces_protocol = trail::OtlpProtocol::http_protobuf;
   }
   c.exporters = {probe};
   return c;
@@ -457,8 +461,10 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--burst-only") == 0) burst_only = true;
     if (std::strcmp(argv[i], "--export-only") == 0) export_only = true;
     if (std::strcmp(argv[i], "--pinned") == 0) pinned = true;
+    if (std::strcmp(argv[i], "--protobuf") == 0) g_protobuf = true;
   }
-  std::printf("real_program (%s), %.2f ticks/ns, load average: ", TRAIL_BENCH_OPT, ticks_per_ns());
+  std::printf("real_program (%s, %s), %.2f ticks/ns, load average: ", TRAIL_BENCH_OPT,
+              g_protobuf ? "OTLP/protobuf" : "OTLP/JSON", ticks_per_ns());
   std::fflush(stdout);
   {
     std::ifstream load("/proc/loadavg");
