@@ -7,6 +7,7 @@
 // <iomanip>'s std::quoted would hijack through ADL.
 #include <trail/export/otlp_http_exporter.hpp>
 
+#include <cfloat>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -324,10 +325,14 @@ TEST_CASE("short decimals are written without std::to_chars, exactly as it write
     same(v);
     same(std::nextafter(v, 1e300));
   }
-  CHECK(fast > 40000);  // the fast path was taken, not just the fallback
   char buf[32];
   CHECK(trail::detail::short_decimal(0.1 + 0.2, buf) == 0);  // 0.30000000000000004: to_chars
+#if FLT_EVAL_METHOD == 0
+  CHECK(fast > 40000);  // the fast path was taken, not just the fallback
   CHECK(trail::detail::short_decimal(2.5, buf) == 3);
+#else
+  CHECK(fast == 0);  // x87 (i686): every value through std::to_chars
+#endif
 }
 
 TEST_CASE("64-bit integers are decimal strings") {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cfloat>
 #include <charconv>
 #include <cmath>
 #include <cstddef>
@@ -117,8 +118,16 @@ void append_json_i64_string(Out& out, std::int64_t v) {
 // division of two exact values: what parsing the text gives back); below
 // 2^50 two texts with 6 decimals are more than an ulp of v apart, so no
 // other text with as few digits reads back as v. One multiply for the
-// values that do not qualify, against ~50 ns for std::to_chars.
+// values that do not qualify, against ~50 ns for std::to_chars. Only where
+// double arithmetic is done in double (FLT_EVAL_METHOD 0): the x87 unit of
+// i686 builds keeps 80-bit intermediates, under which the exactness checks
+// do not hold, so there every value goes to std::to_chars.
 inline std::size_t short_decimal(double v, char* buf) noexcept {
+#if !defined(FLT_EVAL_METHOD) || FLT_EVAL_METHOD != 0
+  static_cast<void>(v);
+  static_cast<void>(buf);
+  return 0;
+#else
   constexpr double scale = 1e6;
   const double a = v < 0 ? -v : v;
   if (!(a >= 0.001 && a < 1e9)) return 0;  // also NaN
@@ -148,6 +157,7 @@ inline std::size_t short_decimal(double v, char* buf) noexcept {
     p += decimals;
   }
   return static_cast<std::size_t>(p - buf);
+#endif
 }
 
 template <class Out>
