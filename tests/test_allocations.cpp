@@ -166,6 +166,33 @@ TEST_CASE("events and links are rebuilt into recycled storage too" * doctest::sk
   CHECK(std::get<std::string>(last.links[0].attributes[0].value) == "the request this retries");
 }
 
+TEST_CASE("events past the span's event limit keep no large storage for the next spans" *
+          doctest::skip(!trail::test::counts_allocations)) {
+  // Events of just over 4 KiB: a recycled span frees them, so rebuilding the
+  // same span allocates every event's string again. Past
+  // OTEL_SPAN_EVENT_COUNT_LIMIT (128) the dropped events stay in the
+  // collector's scratch; were their strings kept there, 180 events would
+  // cost what 128 do (a burst held for good), not 180/128 of it.
+  const std::string chunk(4100, 'c');
+  std::vector<trail::SpanData> spans;
+  const auto streamed = [&](int events) {
+    return allocations_of_a_recycled_collect(
+        [&](int i) {
+          if (i != 0) return;
+          TRAIL_SPAN_VAR(s, "streamed");
+          for (int e = 0; e < events; ++e) s.event("chunk").set("content", chunk);
+        },
+        spans);
+  };
+  const std::uint64_t at_limit = streamed(128);
+  const std::uint64_t past_limit = streamed(180);
+  REQUIRE(spans.size() == 1);
+  CHECK(spans[0].events.size() == 128);
+  CHECK(spans[0].dropped_events_count == 52);
+  CAPTURE(at_limit);
+  CHECK(past_limit * 10 > at_limit * 12);
+}
+
 TEST_CASE("a recycled span with more events or links than the next one keeps none of them") {
   const trail::Context target{trail::TraceId{1, 2}, trail::SpanId{3}, 1};
   trail::test::recorded();

@@ -676,10 +676,23 @@ class Collector {
     return it->second;
   }
 
+  // Kept for reuse under the recycled spans' bounds (trim_for_reuse): the
+  // events and links past a span's limits stay here, not in the span.
   void release_pending(PendingMap::iterator it) {
     if (spare_pending_.size() >= kSparePending) {
       pending_.erase(it);
       return;
+    }
+    Pending& p = it->second;
+    if (p.events.capacity() > kReusedAttributes) std::vector<PendingEvent>().swap(p.events);
+    for (PendingEvent& e : p.events) {
+      release_if_large(e.event.name);
+      release_if_large(e.event.attributes);
+    }
+    if (p.links.capacity() > kReusedAttributes) std::vector<PendingLink>().swap(p.links);
+    for (PendingLink& l : p.links) {
+      release_if_large(l.link.trace_state);
+      release_if_large(l.link.attributes);
     }
     if (spare_pending_.capacity() == 0) spare_pending_.reserve(kSparePending);
     spare_pending_.push_back(pending_.extract(it));
