@@ -194,35 +194,43 @@ inline bool holds_large(const SpanData& s) {
   return false;
 }
 
-inline void release_if_large(std::vector<Attribute>& attributes) {
-  if (attributes.capacity() > kReusedAttributes) {
-    std::vector<Attribute>().swap(attributes);
+inline void release_if_large(Attribute& a) {
+  release_if_large(a.key);
+  if (auto* text = std::get_if<std::string>(&a.value)) release_if_large(*text);
+  else if (std::holds_alternative<std::vector<std::string>>(a.value)) a.value = std::int64_t{0};  // not reused
+}
+inline void release_if_large(SpanEvent& e);
+inline void release_if_large(SpanLink& l);
+
+// Attributes, events, links (and the collector's pending ones): freed whole
+// past kReusedAttributes elements, else each element's large storage.
+template <class T>
+void release_if_large(std::vector<T>& items) {
+  if (items.capacity() > kReusedAttributes) {
+    std::vector<T>().swap(items);
     return;
   }
-  for (Attribute& a : attributes) {
-    release_if_large(a.key);
-    if (auto* text = std::get_if<std::string>(&a.value)) release_if_large(*text);
-    else if (std::holds_alternative<std::vector<std::string>>(a.value)) a.value = std::int64_t{0};  // not reused
-  }
+  for (T& item : items) release_if_large(item);
 }
 
+inline void release_if_large(SpanEvent& e) {
+  release_if_large(e.name);
+  release_if_large(e.attributes);
+}
+inline void release_if_large(SpanLink& l) {
+  release_if_large(l.trace_state);
+  release_if_large(l.attributes);
+}
+
+// Events and links are written over too (finish()): their storage is kept
+// under the same bounds as attributes.
 inline void trim_for_reuse(SpanData& s) {
   release_if_large(s.name);
   release_if_large(s.trace_state);
   release_if_large(s.status_message);
   release_if_large(s.attributes);
-  // Events and links are written over too (finish()): their storage is kept
-  // under the same bounds.
-  if (s.events.capacity() > kReusedAttributes) std::vector<SpanEvent>().swap(s.events);
-  for (SpanEvent& e : s.events) {
-    release_if_large(e.name);
-    release_if_large(e.attributes);
-  }
-  if (s.links.capacity() > kReusedAttributes) std::vector<SpanLink>().swap(s.links);
-  for (SpanLink& l : s.links) {
-    release_if_large(l.trace_state);
-    release_if_large(l.attributes);
-  }
+  release_if_large(s.events);
+  release_if_large(s.links);
 }
 
 // Process-wide span counts of all rings, since the process started.
@@ -346,12 +354,14 @@ class Collector {
     std::uint16_t slot = 0;  // the event number
     std::size_t attribute_count = 0;
     SpanEvent event;
+    friend void release_if_large(PendingEvent& e) { detail::release_if_large(e.event); }
   };
   struct PendingLink {
     std::uint16_t number = 0;
     std::uint32_t annotation = 0;  // the linked context's, for its trace state
     std::size_t attribute_count = 0;
     SpanLink link;
+    friend void release_if_large(PendingLink& l) { detail::release_if_large(l.link); }
   };
 
   // The marks of one TRAIL_FRAME site on one thread: (time, frame number),
@@ -683,17 +693,8 @@ class Collector {
       pending_.erase(it);
       return;
     }
-    Pending& p = it->second;
-    if (p.events.capacity() > kReusedAttributes) std::vector<PendingEvent>().swap(p.events);
-    for (PendingEvent& e : p.events) {
-      release_if_large(e.event.name);
-      release_if_large(e.event.attributes);
-    }
-    if (p.links.capacity() > kReusedAttributes) std::vector<PendingLink>().swap(p.links);
-    for (PendingLink& l : p.links) {
-      release_if_large(l.link.trace_state);
-      release_if_large(l.link.attributes);
-    }
+    release_if_large(it->second.events);
+    release_if_large(it->second.links);
     if (spare_pending_.capacity() == 0) spare_pending_.reserve(kSparePending);
     spare_pending_.push_back(pending_.extract(it));
   }
