@@ -370,6 +370,27 @@ TEST_CASE("StringSink appends to what the string holds and writes what std::stri
   CHECK(out == want);
 }
 
+TEST_CASE("StringSink copies every short length exactly (the inline copy's size classes)") {
+  std::string source;
+  for (int i = 0; i < 64; ++i) source += static_cast<char>('A' + i % 58);
+  std::string out, want;
+  {
+    trail::detail::StringSink sink(out);
+    for (std::size_t n = 0; n <= 40; ++n) {
+      for (std::size_t from = 0; from < 3; ++from) {  // and at odd source and sink offsets
+        sink.append(source.data() + from, n);
+        want.append(source.data() + from, n);
+        sink += '|';
+        want += '|';
+      }
+    }
+    trail::detail::append_json_uint(sink, std::numeric_limits<std::uint64_t>::max());  // digits written in place
+    trail::detail::append_json_i64_string(sink, -42);
+    want += "18446744073709551615\"-42\"";
+  }
+  CHECK(out == want);
+}
+
 namespace {
 
 trail::SpanData make_root() {

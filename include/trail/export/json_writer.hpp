@@ -12,6 +12,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "../config.hpp"
 
@@ -37,7 +38,7 @@ class StringSink {
   TRAIL_FORCE_INLINE void append(const char* s, std::size_t n) {
     if (n == 0) return;  // s may be null (empty string_view); memcpy forbids it
     if (TRAIL_UNLIKELY(static_cast<std::size_t>(end_ - pos_) < n)) grow(n);
-    std::memcpy(pos_, s, n);
+    copy(pos_, s, n);
     pos_ += n;
   }
   TRAIL_FORCE_INLINE void push_back(char c) {
@@ -71,6 +72,33 @@ class StringSink {
     end_ = begin_ + out_.size();
   }
 
+  // n bytes, n > 0. Most runs written are short and of a size known only at
+  // run time (keys, names, digits): two overlapping word moves instead of a
+  // call into the library's memcpy, measured as the largest item of the
+  // flusher's profile (14 %). A size known at compile time folds to one branch.
+  TRAIL_FORCE_INLINE static void copy(char* to, const char* from, std::size_t n) noexcept {
+    if (n > 16) {
+      std::memcpy(to, from, n);
+    } else if (n >= 8) {
+      move_ends<8>(to, from, n);
+    } else if (n >= 4) {
+      move_ends<4>(to, from, n);
+    } else {
+      to[0] = from[0];
+      to[n / 2] = from[n / 2];
+      to[n - 1] = from[n - 1];
+    }
+  }
+  // The first and the last W bytes of [from, from + n), W <= n <= 2 W.
+  template <std::size_t W>
+  TRAIL_FORCE_INLINE static void move_ends(char* to, const char* from, std::size_t n) noexcept {
+    char head[W], tail[W];
+    std::memcpy(head, from, W);
+    std::memcpy(tail, from + n - W, W);
+    std::memcpy(to, head, W);
+    std::memcpy(to + n - W, tail, W);
+  }
+
   std::string& out_;
   char* begin_;
   char* pos_;
@@ -79,11 +107,18 @@ class StringSink {
 
 // Unquoted decimal: counts, enums, flags. std::to_chars rather than
 // fmt::format_int: <fmt/format.h> costs every export TU ~0.3 s to parse.
+// Into a StringSink the digits are written in place, not copied after.
 template <class Out, class Int>
 void append_json_decimal(Out& out, Int v) {
-  char digits[24];
-  const std::to_chars_result r = std::to_chars(digits, digits + sizeof digits, v);
-  out.append(digits, static_cast<std::size_t>(r.ptr - digits));
+  constexpr std::size_t most = 24;  // 20 digits and a sign
+  if constexpr (std::is_same_v<Out, StringSink>) {
+    char* at = out.reserve(most);
+    out.set_size(out.size() + static_cast<std::size_t>(std::to_chars(at, at + most, v).ptr - at));
+  } else {
+    char digits[most];
+    const std::to_chars_result r = std::to_chars(digits, digits + most, v);
+    out.append(digits, static_cast<std::size_t>(r.ptr - digits));
+  }
 }
 
 template <class Out>
