@@ -370,7 +370,45 @@ TEST_CASE("StringSink appends to what the string holds and writes what std::stri
   CHECK(out == want);
 }
 
-TEST_CASE("StringSink copies every short length exactly (the inline copy's size classes)") {
+TEST_CASE("decimals are what std::to_chars writes: every digit count, its edges, and random values") {
+  std::vector<std::uint64_t> values = {0, std::numeric_limits<std::uint64_t>::max()};
+  for (std::uint64_t p = 1; p <= 1000000000000000000ull; p *= 10)
+    for (std::uint64_t v : {p - 1, p, p + 1, 2 * p - 1, 9 * p, 9 * p + 1}) values.push_back(v);
+  std::uint64_t x = 0x9E3779B97F4A7C15ull;
+  for (int i = 0; i < 200000; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    values.push_back(x >> (x % 64));  // every magnitude
+  }
+  const auto expect = [](auto v) {
+    char buf[24];
+    return std::string(buf, static_cast<std::size_t>(std::to_chars(buf, buf + sizeof buf, v).ptr - buf));
+  };
+  std::size_t wrong = 0;
+  std::string sunk;
+  std::string want;
+  {
+    trail::detail::StringSink sink(sunk);
+    for (const std::uint64_t v : values) {
+      const auto s = static_cast<std::int64_t>(v);
+      std::string plain;
+      trail::detail::append_json_decimal(plain, v);
+      trail::detail::append_json_decimal(plain, s);
+      if (plain != expect(v) + expect(s)) ++wrong;
+      trail::detail::append_json_decimal(sink, v);
+      trail::detail::append_json_decimal(sink, s);
+      want += plain;
+    }
+  }
+  CHECK(wrong == 0);
+  CHECK(sunk == want);
+  std::string min;
+  trail::detail::append_json_decimal(min, std::numeric_limits<std::int64_t>::min());
+  CHECK(min == "-9223372036854775808");
+}
+
+TEST_CASE("StringSink copies every short length exactly, at odd offsets") {
   std::string source;
   for (int i = 0; i < 64; ++i) source += static_cast<char>('A' + i % 58);
   std::string out, want;
