@@ -570,6 +570,21 @@ TEST_CASE("the buffer is appended to and reusable") {
   CHECK(json::parse(out)["resourceSpans"][0]["scopeSpans"][0]["scope"]["name"] == "trail");
 }
 
+TEST_CASE("a request written over a reused buffer's bytes is the same as one written fresh") {
+  const std::vector<trail::SpanData> spans = {make_child(), make_root()};
+  std::string fresh;
+  trail::detail::write_trace_request(fresh, {}, {}, spans.data(), spans.size());
+  for (const std::size_t held : {std::size_t{0}, std::size_t{10}, fresh.size(), 3 * fresh.size() + 5000}) {
+    std::string reused(held, 'x');
+    trail::detail::write_trace_request(reused, {}, {}, spans.data(), spans.size(), 0);
+    CHECK(reused == fresh);
+  }
+  std::string grown = "kept:";  // written from an offset: what is before it stays
+  grown.resize(20000, 'y');
+  trail::detail::write_trace_request(grown, {}, {}, spans.data(), spans.size(), 5);
+  CHECK(grown == "kept:" + fresh);
+}
+
 TEST_CASE("partialSuccess of a response body: counts, messages, and bodies that are not what we expect") {
   using trail::detail::rejected_count;
   std::string message;

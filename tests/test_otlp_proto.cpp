@@ -305,6 +305,11 @@ TEST_CASE("an empty batch and the buffer's reuse") {
   b.clear();
   trail::detail::write_trace_request_proto(b, {}, {}, spans.data(), spans.size());
   CHECK(a == b);
+  for (const std::size_t held : {std::size_t{3}, a.size(), 2 * a.size() + 5000}) {  // over a reused buffer's bytes
+    std::string reused(held, '\x7f');
+    trail::detail::write_trace_request_proto(reused, {}, {}, spans.data(), spans.size(), 0);
+    CHECK(reused == a);
+  }
 }
 
 TEST_CASE("every metric field decodes to what the OTLP/JSON writer writes") {

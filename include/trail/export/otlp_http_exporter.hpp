@@ -365,8 +365,7 @@ class OtlpHttpExporter : public Exporter {
   // The request body in `encoding`: encoded by `encode`, then compressed.
   template <class Encode>
   bool prepare(const detail::OtlpEncoding& encoding, const Encode& encode, std::string& error) {
-    body_.clear();
-    encode(encoding.protocol, body_);
+    encode(encoding.protocol, body_);  // writes the whole body (over what body_ held: no zero-fill)
     payload_ = &body_;
     if (!encoding.gzip) return true;
     if (!gzip_.compress(body_, zipped_, error)) return false;
@@ -376,11 +375,10 @@ class OtlpHttpExporter : public Exporter {
 
   static void encode_spans(OtlpProtocol protocol, const SpanBatch& batch, const SpanData* spans, std::size_t n,
                            std::string& body) {
-    body.clear();
     if (protocol == OtlpProtocol::http_json)
-      detail::write_trace_request(body, batch.resource, batch.scope, spans, n);
+      detail::write_trace_request(body, batch.resource, batch.scope, spans, n, 0);
     else
-      detail::write_trace_request_proto(body, batch.resource, batch.scope, spans, n);
+      detail::write_trace_request_proto(body, batch.resource, batch.scope, spans, n, 0);
   }
 
   // One request per range while it fits max_request_bytes; else halves, down
@@ -407,10 +405,13 @@ class OtlpHttpExporter : public Exporter {
                    detail::http::excerpt(cut_span.name, 64).c_str(), options_.max_request_bytes, cut);
     }
     // The body is encoded already; a 415 switch to protobuf encodes again.
+    // range_body_ gets the previous body's bytes in the swap: the next
+    // batch is written over them.
+    bool encoded = true;
     const auto encode = [&](OtlpProtocol p, std::string& body) {
-      if (p == protocol && !range_body_.empty()) body.swap(range_body_);
+      if (p == protocol && encoded) body.swap(range_body_);
       else encode_spans(p, batch, spans, n, body);
-      range_body_.clear();
+      encoded = false;
     };
     return send(*traces_client_, traces_url_, traces_headers_, options_.traces_timeout, "rejectedSpans",
                 traces_encoding_, encode, deadline, detail::SpillSignal::traces, n);

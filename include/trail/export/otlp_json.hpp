@@ -6,6 +6,7 @@
 // strings. Zero and empty fields are omitted, output has no whitespace.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -225,10 +226,11 @@ bool write_span(Out& out, const SpanData& span) {
 }
 
 // One ExportTraceServiceRequest with one ResourceSpans and one ScopeSpans,
-// appended to out (which the caller clears and reuses between batches).
+// appended to `buffer`, or written from `at` over what it holds past that
+// (a buffer reused between batches: StringSink).
 inline void write_trace_request(std::string& buffer, const Resource& resource, const InstrumentationScope& scope,
-                                const SpanData* spans, std::size_t count) {
-  StringSink out(buffer);
+                                const SpanData* spans, std::size_t count, std::size_t at = std::string::npos) {
+  StringSink out(buffer, std::min(at, buffer.size()));
   out += "{\"resourceSpans\":[{";
   write_repaired(resource, [&](const Resource& r) { write_resource(out, r); });
   out += ",\"scopeSpans\":[{";

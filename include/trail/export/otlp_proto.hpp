@@ -8,6 +8,7 @@
 // trace_service.proto; each is named in a comment where it is written.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -187,10 +188,12 @@ inline void write_proto_span(ProtoWriter& w, const SpanData& span) {
 
 // One ExportTraceServiceRequest (resource_spans = 1) with one ResourceSpans
 // (resource = 1, scope_spans = 2) and one ScopeSpans (scope = 1, spans = 2),
-// appended to `buffer` (which the caller clears and reuses between batches).
+// appended to `buffer`, or written from `at` over what it holds past that
+// (a buffer reused between batches: StringSink).
 inline void write_trace_request_proto(std::string& buffer, const Resource& resource,
-                                      const InstrumentationScope& scope, const SpanData* spans, std::size_t count) {
-  ProtoWriter w(buffer);
+                                      const InstrumentationScope& scope, const SpanData* spans, std::size_t count,
+                                      std::size_t at = std::string::npos) {
+  ProtoWriter w(buffer, std::min(at, buffer.size()));
   const auto resource_spans = w.open(1, 3);
   write_repaired(resource, [&](const Resource& r) { write_proto_resource(w, 1, r); });
   const auto scope_spans = w.open(2, 3);

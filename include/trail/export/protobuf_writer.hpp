@@ -112,6 +112,7 @@ class ProtoWriter {
   };
 
   explicit ProtoWriter(std::string& out) : sink_(out) {}
+  ProtoWriter(std::string& out, std::size_t at) : sink_(out, at) {}  // over out's bytes past at (StringSink)
 
   std::size_t size() const noexcept { return sink_.size(); }
 
