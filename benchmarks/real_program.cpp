@@ -18,6 +18,9 @@
 //   export     flusher thread CPU per span, bytes per span on the wire
 //   flat-out   delivered spans/s and drops, one producer, 3 attributes
 //   paced      1 M spans/s target for 1 s: drops and flusher share of a core
+//   remote     bursts of 11,000 spans at 200 k/s while every request takes
+//              20 ms (a remote collector), queue 2048 and 16384: drops at
+//              the ring
 //   idle       wake-ups per second of trail's threads with nothing recorded
 //
 // Options: --quick (fewer samples, for CI smoke runs); --burst-only (only
@@ -27,7 +30,8 @@
 // paced at 200 k/s; for comparing two builds);
 // --pinned (the producer on one CPU, trail's flusher and the receiver on the
 // others: the recording rows without the program's own preemptions);
-// --protobuf (export OTLP/HTTP protobuf instead of JSON).
+// --protobuf (export OTLP/HTTP protobuf instead of JSON);
+// --remote-only (only the remote section).
 //
 // The export rows count the flusher thread's heap allocations (operator new,
 // replaced below; malloc called directly, as by zlib or OpenSSL, is not seen).
@@ -335,8 +339,10 @@ class Probe : public trail::Exporter {
 
 struct Receiver {
   std::atomic<std::uint64_t> bytes{0};
+  std::atomic<int> reply_after_ms{0};  // a remote collector's round trip
   HttpTestServer server{[this](const Request& r) {
                           bytes.fetch_add(r.body.size(), std::memory_order_relaxed);
+                          if (const int ms = reply_after_ms.load()) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
                           // An empty ExportTraceServiceResponse in either encoding.
                           return g_protobuf ? Reply::ok({}, "application/x-protobuf") : Reply::ok("{}");
                         },
@@ -390,6 +396,41 @@ void run_producer(const char* label, double seconds, double spans_per_second, Pr
               exported / wall * 1e-3, 100.0 * dropped / static_cast<double>(n), flusher / exported * 1e9,
               100.0 * flusher / wall, static_cast<double>(probe.allocations() - allocations0) / handed_on,
               static_cast<double>(receiver.bytes.load() - bytes0) / handed_on);
+}
+
+// Bursts of spans while each request takes 20 ms (a remote collector), with
+// the default export queue and a larger one (OTEL_BSP_MAX_QUEUE_SIZE, the
+// setting for a remote collector): what the ring and the queue absorb while
+// the flusher waits on a reply. Restarts trail with each queue size.
+void run_remote(Receiver& receiver, const std::shared_ptr<Probe>& probe) {
+  constexpr int kBursts = 5, kSpans = 11000;
+  constexpr double kSpansPerSecond = 200e3;  // 55 ms a burst, under three requests' time
+  const auto ticks_per_span = static_cast<std::uint64_t>(1e9 * ticks_per_ns() / kSpansPerSecond);
+  for (const std::uint32_t queue : {2048u, 16384u}) {
+    trail::shutdown();
+    trail::Config config = program_config(probe, &receiver.server);
+    config.settings.bsp_max_queue_size = queue;
+    if (!trail::init(config)) return;
+    receiver.reply_after_ms = 20;
+    for (int b = 0; b < kBursts; ++b) {
+      {
+        TRAIL_SPAN("frame");
+        const std::uint64_t start = __builtin_ia32_rdtsc();
+        for (int i = 0; i < kSpans; ++i) {
+          while (__builtin_ia32_rdtsc() - start < static_cast<std::uint64_t>(i) * ticks_per_span) {
+          }
+          ThreeAttributes::run(i);
+        }
+      }
+      std::this_thread::sleep_for(300ms);
+    }
+    trail::flush(60s);
+    receiver.reply_after_ms = 0;
+    const trail::Stats s = trail::stats();
+    std::printf("remote   replies after 20 ms, queue %5u: %d bursts of %d spans at %.0f k/s, 300 ms apart: %.1f%% dropped at the ring\n",
+                queue, kBursts, kSpans, kSpansPerSecond * 1e-3,
+                100.0 * static_cast<double>(s.spans_dropped_ring_full) / static_cast<double>(s.spans_recorded));
+  }
 }
 
 // Calls f(tid) for every thread of the process but the calling one.
@@ -455,13 +496,14 @@ void run_idle() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool burst_only = false, export_only = false, pinned = false;
+  bool burst_only = false, export_only = false, pinned = false, remote_only = false;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--quick") == 0) g_quick = true;
     if (std::strcmp(argv[i], "--burst-only") == 0) burst_only = true;
     if (std::strcmp(argv[i], "--export-only") == 0) export_only = true;
     if (std::strcmp(argv[i], "--pinned") == 0) pinned = true;
     if (std::strcmp(argv[i], "--protobuf") == 0) g_protobuf = true;
+    if (std::strcmp(argv[i], "--remote-only") == 0) remote_only = true;
   }
   std::printf("real_program (%s, %s), %.2f ticks/ns, load average: ", TRAIL_BENCH_OPT,
               g_protobuf ? "OTLP/protobuf" : "OTLP/JSON", ticks_per_ns());
@@ -488,6 +530,11 @@ int main(int argc, char** argv) {
       return 1;
     }
     std::printf("pinned   the producer on one CPU, the flusher and the receiver on the others\n");
+  }
+  if (remote_only) {
+    run_remote(receiver, probe);
+    trail::shutdown();
+    return 0;
   }
   if (export_only) {
     run_producer("warm-up", 0.2, 2e5, *probe, receiver);
@@ -527,6 +574,7 @@ int main(int argc, char** argv) {
 
   run_producer("paced", g_quick ? 0.3 : 1.0, 1e6, *probe, receiver);
   run_producer("flat-out", g_quick ? 0.3 : 1.0, 0, *probe, receiver);
+  run_remote(receiver, probe);
   trail::shutdown();
   return 0;
 }

@@ -22,6 +22,7 @@
 #include "support/sanitizers.hpp"
 #include "support/stats_identity.hpp"
 #include "support/stderr_capture.hpp"
+#include "support/wait_until.hpp"
 
 using namespace std::chrono_literals;
 using trail::test::capture_stderr;
@@ -179,6 +180,79 @@ TEST_CASE("init refuses an exporter a fenced flusher is still calling, and takes
   const trail::Stats s = trail::stats();
   CHECK(s.spans_recorded == 2);
   CHECK(s.spans_exported == 2);
+  check_identity(s);
+  trail::shutdown();
+}
+
+TEST_CASE("while an export is in flight the rings are still drained: bursts past a ring's size lose nothing") {
+  auto slow = std::make_shared<BlockingExporter>();  // a request that takes until the test releases it
+  trail::Config config = memory_config(slow);
+  config.settings.ring_capacity = 1024;
+  config.settings.bsp_max_export_batch_size = 64;
+  config.settings.bsp_max_queue_size = 4096;
+  config.settings.bsp_export_timeout = 30000ms;
+  REQUIRE(trail::init(config));
+  std::thread producer([&] {
+    record_spans(1, "first");
+    trail::detail::Ring* ring = trail::detail::this_thread().ring;
+    const std::uint64_t per_span = ring->write_position();  // records
+    const auto below_half = [&] { return ring->write_position() - ring->read_position() < 512; };  // records unread
+    record_spans(static_cast<int>(600 / per_span), "wake");  // past half: the flusher collects, then blocks exporting
+    const bool blocked = slow->wait_entered(5s);
+    CHECK(blocked);
+    if (!blocked) return;
+    // Bursts of 480 records: with what a drain left (under half), at most
+    // 992 of the ring's 1024. Each burst that takes the ring past half
+    // wakes the drainer; without it, the second burst would find the first
+    // unread and overflow the ring.
+    for (int i = 0; i < 8; ++i) {
+      const bool drained = trail::test::wait_until(below_half, 5000ms);
+      INFO("burst ", i);
+      CHECK(drained);
+      if (!drained) break;
+      record_spans(static_cast<int>(480 / per_span), "burst");
+    }
+    CHECK(slow->calls() == 1);  // all of it while the first export is still in flight
+    CHECK(ring->spans_dropped() == 0);
+    const trail::Stats during = trail::stats();
+    CHECK(during.spans_pending == during.spans_recorded);
+    check_identity(during);
+  });
+  producer.join();
+  slow->release();
+  REQUIRE(trail::flush(10s));
+  const trail::Stats s = trail::stats();
+  CHECK(s.spans_dropped() == 0);
+  CHECK(s.spans_exported == s.spans_recorded);
+  check_identity(s);
+  trail::shutdown();
+}
+
+TEST_CASE("a ring left past half full for want of queue room is drained on, without a new wake or the schedule") {
+  // Each export takes 30 ms: a 50 ms drain slice ends with most of the ring
+  // still unread, and its producer, done recording, never wakes the flusher again.
+  class SlowExporter : public trail::Exporter {
+   public:
+    trail::ExportResult export_spans(const trail::SpanBatch& batch, const trail::ExportDeadline&) override {
+      std::this_thread::sleep_for(30ms);
+      spans += batch.size;
+      return {};
+    }
+    std::atomic<std::uint64_t> spans{0};
+  };
+  auto slow = std::make_shared<SlowExporter>();
+  trail::Config config = memory_config(slow);
+  config.settings.ring_capacity = 1024;
+  config.settings.bsp_max_queue_size = 64;
+  config.settings.bsp_max_export_batch_size = 64;
+  REQUIRE(trail::init(config));  // schedule delay 60 s
+  record_on_thread(300, "burst");  // ~900 records: past half of the ring
+  const bool all = trail::test::wait_until([&] { return slow->spans.load() >= 256; }, 10000ms);
+  INFO("exported ", slow->spans.load());
+  CHECK(all);  // 4 full batches; the rest, under one batch, waits for the schedule or a flush
+  REQUIRE(trail::flush(10s));
+  const trail::Stats s = trail::stats();
+  CHECK(s.spans_exported == 300);
   check_identity(s);
   trail::shutdown();
 }

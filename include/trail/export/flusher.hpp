@@ -1,7 +1,10 @@
 // The flusher: one thread that drains the rings, rebuilds spans, batches
 // them and hands each batch to every exporter; and, on its own period, the
 // metric points. Everything that allocates, formats or touches the network
-// happens here, never on a recording thread.
+// happens here, never on a recording thread. While it waits inside an
+// exporter (a request in flight), a second thread, the drainer, keeps
+// draining rings past half full into the queue, so that a burst during a
+// slow request does not overflow them.
 //
 // Every wait has a deadline: flush(timeout) returns by its timeout, and
 // shutdown returns within the export timeout even with the collector down.
@@ -71,6 +74,7 @@ class Flusher {
     }
     // A member function, not a lambda: g++ may bind a lambda's std::thread
     // state to another shared object's copy of this header.
+    drainer_ = std::thread(&Flusher::run_drainer, this);
     thread_ = std::thread(&Flusher::run, this);
     RingPressure& pressure = process().ring_pressure;
     void* none = nullptr;
@@ -113,11 +117,13 @@ class Flusher {
       } else {
         std::fputs("trail: the flusher did not stop within the export timeout; exiting without it\n", stderr);
         thread_.detach();
+        stop_drainer();
         return false;
       }
       for (auto& e : span_exporters_) e->shutdown();
       for (auto& e : metric_exporters_) e->shutdown();
     }
+    stop_drainer();
     return !thread_.joinable();
   }
 
@@ -198,7 +204,14 @@ class Flusher {
   static void wake_on_pressure() noexcept {
     RingPressure& pressure = process().ring_pressure;
     pressure.wakes_in_progress.fetch_add(1);
-    if (void* f = pressure.target.load()) static_cast<Flusher*>(f)->wake_.notify_one();
+    if (void* f = pressure.target.load()) {
+      auto* self = static_cast<Flusher*>(f);
+      self->wake_.notify_one();
+      // Pairs with the fence in begin_export(): `pending` (stored before
+      // this call) or `exporting_` is seen by the other side.
+      std::atomic_thread_fence(std::memory_order_seq_cst);
+      if (self->exporting_.load(std::memory_order_relaxed)) self->drainer_wake_.notify_one();
+    }
     pressure.wakes_in_progress.fetch_sub(1);
   }
 
@@ -227,17 +240,77 @@ class Flusher {
   template <class F>
   bool call(Exporter& exporter, F&& f, ExportResult& result) {
     if (!account([&] { calling_ = &exporter; })) return false;
+    if (!flushing_) begin_export();  // a flush drains on its own, to targets it can reach
     result = guarded([&] { return f(exporter); });
+    if (!flushing_) end_export();
     std::lock_guard<std::mutex> lock(consumer_state()->mutex);
     calling_ = nullptr;
     return true;
+  }
+
+  // The drainer may collect while the flusher is inside an exporter; its
+  // spans join the queue at the flusher's next pass (take_drained).
+  void begin_export() {
+    std::lock_guard<std::mutex> lock(drainer_mutex_);
+    const std::size_t waiting = queue_.size() - queue_taken_ + drained_.size();
+    drained_room_ = options_.max_queue_size - std::min(waiting, options_.max_queue_size);
+    exporting_.store(true, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_seq_cst);  // see wake_on_pressure
+    if (process().ring_pressure.pending.load(std::memory_order_relaxed)) drainer_wake_.notify_one();
+  }
+
+  // Waits for a drain in progress to end.
+  void end_export() {
+    std::lock_guard<std::mutex> lock(drainer_mutex_);
+    exporting_.store(false, std::memory_order_relaxed);
+  }
+
+  // Moves what the drainer collected to the end of the queue.
+  void take_drained() {
+    std::lock_guard<std::mutex> lock(drainer_mutex_);
+    queue_.insert(queue_.end(), std::make_move_iterator(drained_.begin()), std::make_move_iterator(drained_.end()));
+    drained_.clear();
+  }
+
+  // The drainer thread: while the flusher is inside an exporter and a ring
+  // is past half full (`pending`, which it leaves set for the flusher's next
+  // pass), collects into drained_ up to the queue's bound. `pending` stays
+  // set, so no producer wakes it again: it looks every millisecond then.
+  void run_drainer() {
+    std::unique_lock<std::mutex> lock(drainer_mutex_);
+    while (!drainer_stop_) {
+      if (!exporting_.load(std::memory_order_relaxed)) {
+        drainer_wake_.wait(lock);
+        continue;
+      }
+      const bool pending = process().ring_pressure.pending.load(std::memory_order_relaxed);
+      if (pending && drained_room_ > 0) {
+        std::size_t n = 0;
+        if (!account([&] {
+              n = collector_.collect(drained_, drained_room_);
+              queued_ += n;
+            }))
+          return;  // closed: the rings are no longer this flusher's
+        drained_room_ -= std::min(n, drained_room_);
+      }
+      // A wake lost between the check and the wait costs at most 20 ms.
+      drainer_wake_.wait_for(lock, pending ? std::chrono::milliseconds(1) : std::chrono::milliseconds(20));
+    }
+  }
+
+  void stop_drainer() noexcept {
+    {
+      std::lock_guard<std::mutex> lock(drainer_mutex_);
+      drainer_stop_ = true;
+    }
+    drainer_wake_.notify_one();
+    if (drainer_.joinable()) drainer_.join();
   }
 
   void run() {
     auto next_export = Clock::now() + options_.schedule_delay;
     auto next_metrics = Clock::now() + options_.metric_export_interval;
     auto next_background = Clock::now();
-    bool flushing = false;  // serving a flush (or the final one): no sleeping until it is done
     std::uint64_t ticket = 0;
     int passes_past_targets = 0;
     std::unique_lock<std::mutex> lock(mutex_);
@@ -245,23 +318,24 @@ class Flusher {
       // Wake for a flush, shutdown, the schedule, or a ring past half full
       // (its producer notifies; the 200 ms fallback covers a notify that
       // comes between the check and the wait, or a second flusher's rings).
-      if (!flushing) {
+      if (!flushing_) {
         const auto wake_at =
             std::min({next_export, next_metrics, next_background, Clock::now() + std::chrono::milliseconds(200)});
         wake_.wait_until(lock, wake_at, [&] {
-          return stopping_ || flush_requested_ > flush_done_ || process().ring_pressure.pending.load(std::memory_order_relaxed);
+          return stopping_ || flush_requested_ > flush_done_ || backlog_ ||
+                 process().ring_pressure.pending.load(std::memory_order_relaxed);
         });
       }
       if (recorder_) take_dump_request();
       const bool stopping = stopping_;
-      const bool start_flush = !flushing && (stopping || flush_requested_ > flush_done_);
+      const bool start_flush = !flushing_ && (stopping || flush_requested_ > flush_done_);
       if (start_flush) ticket = flush_requested_;
       lock.unlock();
 
       if (start_flush) {
         // Everything written so far, and no more: a flush ends under any load.
         if (!account([&] { collector_.mark_targets(); })) break;
-        flushing = true;
+        flushing_ = true;
         flush_ok_ = true;
         passes_past_targets = 0;
       }
@@ -269,8 +343,8 @@ class Flusher {
       const bool pressure = process().ring_pressure.pending.exchange(false, std::memory_order_relaxed);
       const bool scheduled = now >= next_export;
       bool finished = false;
-      if (flushing || pressure || scheduled) {
-        finished = drain_slice(flushing || scheduled, flushing, passes_past_targets);
+      if (flushing_ || pressure || scheduled || backlog_) {
+        finished = drain_slice(flushing_ || scheduled, flushing_, passes_past_targets);
         if (scheduled) next_export = now + options_.schedule_delay;
       }
       if (finished || Clock::now() >= next_metrics) {
@@ -283,14 +357,14 @@ class Flusher {
         dump_window();
       }
       if (finished && !stopping && !force_flush_exporters()) flush_ok_ = false;  // at stop, shutdown() writes out
-      if (!flushing && !stopping && Clock::now() >= next_background)  // and at least every 200 ms (Exporter)
+      if (!flushing_ && !stopping && Clock::now() >= next_background)  // and at least every 200 ms (Exporter)
         next_background = std::min(background(), Clock::now() + std::chrono::milliseconds(200));
 
       lock.lock();
-      if (finished || (flushing && stopping && hard_deadline_passed())) {
+      if (finished || (flushing_ && stopping && hard_deadline_passed())) {
         flush_done_ = ticket;
         last_flush_ok_ = finished && flush_ok_;
-        flushing = false;
+        flushing_ = false;
         flushed_.notify_all();
         if (stopping) break;
       }
@@ -310,6 +384,7 @@ class Flusher {
   bool drain_slice(bool all, bool flushing, int& passes_past_targets) {
     const auto slice_end = Clock::now() + std::chrono::milliseconds(50);
     for (;;) {
+      take_drained();  // collected during the last export; `pending` stays set for more
       bool complete = true;
       bool reached = false;
       const bool owned = account([&] {
@@ -322,6 +397,7 @@ class Flusher {
       if (flushing && reached) ++passes_past_targets;
       const bool done = flushing && passes_past_targets >= 2;
       export_queue(done || (all && !flushing) || !complete);
+      backlog_ = !complete;
       if (done) return true;
       if (!flushing && complete) return false;
       if (Clock::now() >= slice_end || hard_deadline_passed()) return false;
@@ -387,9 +463,11 @@ class Flusher {
     std::size_t done = 0;
     while (queue_.size() - done >= options_.max_export_batch_size || (all && done < queue_.size())) {
       const std::size_t n = std::min(options_.max_export_batch_size, queue_.size() - done);
+      queue_taken_ = done + n;  // out of the queue's bound from now on, as OpenTelemetry's batch processor does
       if (!export_batch(queue_.data() + done, n)) flush_ok_ = false;
       done += n;
     }
+    queue_taken_ = 0;
     if (done != 0) account([&] { collector_.recycle(queue_.data(), done); });  // their storage, for the next spans
     queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(done));
   }
@@ -565,6 +643,7 @@ class Flusher {
   const std::vector<std::shared_ptr<Exporter>> span_exporters_;
   const std::vector<std::shared_ptr<Exporter>> metric_exporters_;
   std::vector<SpanData> queue_;  // flusher thread only
+  std::size_t queue_taken_ = 0;  // flusher thread only: the first ones, handed to the exporters
 
   // Under consumer_state()->mutex: the collector and the span counts.
   Collector collector_;
@@ -594,6 +673,11 @@ class Flusher {
   bool last_flush_ok_ = false;
 
   bool flush_ok_ = true;  // flusher thread only: no batch of the current flush failed
+  bool flushing_ = false;  // flusher thread only: serving a flush (or the final one), no sleeping until it is done
+  // Flusher thread only: the last pass left spans in the rings for want of
+  // room in the queue (their producers, past half full, will not wake the
+  // flusher again): the next pass follows without sleeping.
+  bool backlog_ = false;
   std::unique_ptr<FlightRecorder> recorder_;  // flusher thread only; null: off
   std::uint64_t dumps_seen_ = 0;    // flusher thread only: DumpMailbox::requests already taken
   bool dump_pending_ = false;       // flusher thread only: dump once the flush of dump_ticket_ is done
@@ -606,6 +690,14 @@ class Flusher {
   Clock::time_point next_report_{};
   std::uint64_t suppressed_ = 0;
 
+  std::mutex drainer_mutex_;  // the fields below, and a drain in progress
+  std::condition_variable drainer_wake_;
+  std::vector<SpanData> drained_;  // counted in queued_
+  std::size_t drained_room_ = 0;  // how many more the queue's bound allows
+  bool drainer_stop_ = false;
+  std::atomic<bool> exporting_{false};  // the flusher is inside an exporter, not flushing
+
+  std::thread drainer_;
   std::thread thread_;  // last: starts after everything above exists
 };
 
