@@ -250,6 +250,10 @@ inline void after_fork_in_child() noexcept {
   p.sessions.unlock();
   p.dumps.busy.store(false, std::memory_order_relaxed);
   p.dumps.recorder_running.store(false, std::memory_order_relaxed);  // the parent's flusher had it
+  // Producers wake no flusher until init() installs the child's own.
+  p.ring_pressure.wake.store(nullptr);
+  p.ring_pressure.target.store(nullptr);
+  p.ring_pressure.wakes_in_progress.store(0);
   for (Ring* r = p.rings.load(std::memory_order_acquire); r != nullptr; r = r->next) {
     r->skip_all();
     if (r != this_thread().ring) r->mark_owner_exited();

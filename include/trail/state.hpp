@@ -44,7 +44,7 @@ class MetricInstrument;
 // changes: ProcessState, ThreadState, Ring, Record, SpanMeta, Session,
 // MetricInstrument, the runtime's Runtime and Flusher.
 #ifndef TRAIL_DETAIL_PROCESS_ABI
-#define TRAIL_DETAIL_PROCESS_ABI 8
+#define TRAIL_DETAIL_PROCESS_ABI 9
 #endif
 
 #if defined(_LIBCPP_VERSION)

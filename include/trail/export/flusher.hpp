@@ -74,7 +74,6 @@ class Flusher {
     }
     // A member function, not a lambda: g++ may bind a lambda's std::thread
     // state to another shared object's copy of this header.
-    drainer_ = std::thread(&Flusher::run_drainer, this);
     thread_ = std::thread(&Flusher::run, this);
     RingPressure& pressure = process().ring_pressure;
     void* none = nullptr;
@@ -249,9 +248,18 @@ class Flusher {
   }
 
   // The drainer may collect while the flusher is inside an exporter; its
-  // spans join the queue at the flusher's next pass (take_drained).
+  // spans join the queue at the flusher's next pass (take_drained). Started
+  // at the first export; a thread that cannot start only leaves it out.
   void begin_export() {
     std::lock_guard<std::mutex> lock(drainer_mutex_);
+    if (drainer_stop_) return;
+    if (!drainer_.joinable()) {
+      TRAIL_TRY { drainer_ = std::thread(&Flusher::run_drainer, this); }
+      TRAIL_CATCH_ALL {
+        drainer_stop_ = true;
+        return;
+      }
+    }
     const std::size_t waiting = queue_.size() - queue_taken_ + drained_.size();
     drained_room_ = options_.max_queue_size - std::min(waiting, options_.max_queue_size);
     exporting_.store(true, std::memory_order_relaxed);
@@ -270,41 +278,49 @@ class Flusher {
     std::lock_guard<std::mutex> lock(drainer_mutex_);
     queue_.insert(queue_.end(), std::make_move_iterator(drained_.begin()), std::make_move_iterator(drained_.end()));
     drained_.clear();
+    drained_any_.store(false, std::memory_order_relaxed);
   }
 
   // The drainer thread: while the flusher is inside an exporter and a ring
-  // is past half full (`pending`, which it leaves set for the flusher's next
-  // pass), collects into drained_ up to the queue's bound. `pending` stays
-  // set, so no producer wakes it again: it looks every millisecond then.
+  // is past half full (`pending`), collects into drained_ up to the queue's
+  // bound. A pass that read every ring clears `pending`, so producers signal
+  // again at their next crossing; drained_any_ tells the flusher.
   void run_drainer() {
+    std::atomic<bool>& pending = process().ring_pressure.pending;
     std::unique_lock<std::mutex> lock(drainer_mutex_);
     while (!drainer_stop_) {
-      if (!exporting_.load(std::memory_order_relaxed)) {
-        drainer_wake_.wait(lock);
+      if (!exporting_.load(std::memory_order_relaxed) || drained_room_ == 0) {
+        drainer_wake_.wait(lock);  // until the next export (begin_export) or stop
         continue;
       }
-      const bool pending = process().ring_pressure.pending.load(std::memory_order_relaxed);
-      if (pending && drained_room_ > 0) {
+      if (pending.load(std::memory_order_relaxed)) {
         std::size_t n = 0;
+        bool complete = false;
         if (!account([&] {
               n = collector_.collect(drained_, drained_room_);
+              complete = collector_.last_pass_complete();
               queued_ += n;
             }))
           return;  // closed: the rings are no longer this flusher's
         drained_room_ -= std::min(n, drained_room_);
+        if (n != 0) drained_any_.store(true, std::memory_order_relaxed);
+        if (complete) pending.store(false, std::memory_order_relaxed);
+        else continue;  // a limit hit: room or a ring's share; the next pass at once
       }
       // A wake lost between the check and the wait costs at most 20 ms.
-      drainer_wake_.wait_for(lock, pending ? std::chrono::milliseconds(1) : std::chrono::milliseconds(20));
+      drainer_wake_.wait_for(lock, std::chrono::milliseconds(20));
     }
   }
 
   void stop_drainer() noexcept {
+    std::thread drainer;
     {
       std::lock_guard<std::mutex> lock(drainer_mutex_);
       drainer_stop_ = true;
+      drainer = std::move(drainer_);
     }
     drainer_wake_.notify_one();
-    if (drainer_.joinable()) drainer_.join();
+    if (drainer.joinable()) drainer.join();
   }
 
   void run() {
@@ -322,7 +338,7 @@ class Flusher {
         const auto wake_at =
             std::min({next_export, next_metrics, next_background, Clock::now() + std::chrono::milliseconds(200)});
         wake_.wait_until(lock, wake_at, [&] {
-          return stopping_ || flush_requested_ > flush_done_ || backlog_ ||
+          return stopping_ || flush_requested_ > flush_done_ || backlog_ || drained_any_.load(std::memory_order_relaxed) ||
                  process().ring_pressure.pending.load(std::memory_order_relaxed);
         });
       }
@@ -343,7 +359,7 @@ class Flusher {
       const bool pressure = process().ring_pressure.pending.exchange(false, std::memory_order_relaxed);
       const bool scheduled = now >= next_export;
       bool finished = false;
-      if (flushing_ || pressure || scheduled || backlog_) {
+      if (flushing_ || pressure || scheduled || backlog_ || drained_any_.load(std::memory_order_relaxed)) {
         finished = drain_slice(flushing_ || scheduled, flushing_, passes_past_targets);
         if (scheduled) next_export = now + options_.schedule_delay;
       }
@@ -384,7 +400,7 @@ class Flusher {
   bool drain_slice(bool all, bool flushing, int& passes_past_targets) {
     const auto slice_end = Clock::now() + std::chrono::milliseconds(50);
     for (;;) {
-      take_drained();  // collected during the last export; `pending` stays set for more
+      take_drained();  // collected during the last export
       bool complete = true;
       bool reached = false;
       const bool owned = account([&] {
@@ -696,8 +712,9 @@ class Flusher {
   std::size_t drained_room_ = 0;  // how many more the queue's bound allows
   bool drainer_stop_ = false;
   std::atomic<bool> exporting_{false};  // the flusher is inside an exporter, not flushing
+  std::atomic<bool> drained_any_{false};  // drained_ holds spans: the flusher's next pass takes them
 
-  std::thread drainer_;
+  std::thread drainer_;  // started by the first export
   std::thread thread_;  // last: starts after everything above exists
 };
 
