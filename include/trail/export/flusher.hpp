@@ -283,8 +283,8 @@ class Flusher {
 
   // The drainer thread: while the flusher is inside an exporter and a ring
   // is past half full (`pending`), collects into drained_ up to the queue's
-  // bound. A pass that read every ring clears `pending`, so producers signal
-  // again at their next crossing; drained_any_ tells the flusher.
+  // bound; drained_any_ tells the flusher. `pending` is cleared before the
+  // pass, as the flusher does, so a ring crossing half during it signals again.
   void run_drainer() {
     std::atomic<bool>& pending = process().ring_pressure.pending;
     std::unique_lock<std::mutex> lock(drainer_mutex_);
@@ -293,7 +293,7 @@ class Flusher {
         drainer_wake_.wait(lock);  // until the next export (begin_export) or stop
         continue;
       }
-      if (pending.load(std::memory_order_relaxed)) {
+      if (pending.exchange(false)) {
         std::size_t n = 0;
         bool complete = false;
         if (!account([&] {
@@ -304,8 +304,10 @@ class Flusher {
           return;  // closed: the rings are no longer this flusher's
         drained_room_ -= std::min(n, drained_room_);
         if (n != 0) drained_any_.store(true, std::memory_order_relaxed);
-        if (complete) pending.store(false, std::memory_order_relaxed);
-        else continue;  // a limit hit: room or a ring's share; the next pass at once
+        if (!complete) {  // a limit hit (room, or a ring's share): more to read
+          pending.store(true, std::memory_order_relaxed);
+          continue;
+        }
       }
       // A wake lost between the check and the wait costs at most 20 ms.
       drainer_wake_.wait_for(lock, std::chrono::milliseconds(20));
@@ -339,7 +341,8 @@ class Flusher {
             std::min({next_export, next_metrics, next_background, Clock::now() + std::chrono::milliseconds(200)});
         wake_.wait_until(lock, wake_at, [&] {
           return stopping_ || flush_requested_ > flush_done_ || backlog_ || drained_any_.load(std::memory_order_relaxed) ||
-                 process().ring_pressure.pending.load(std::memory_order_relaxed);
+                 process().ring_pressure.pending.load(std::memory_order_relaxed) ||
+                 (recorder_ && process().dumps.requests.load(std::memory_order_acquire) != dumps_seen_);
         });
       }
       if (recorder_) take_dump_request();
