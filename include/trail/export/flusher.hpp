@@ -363,7 +363,7 @@ class Flusher {
       const bool scheduled = now >= next_export;
       bool finished = false;
       if (flushing_ || pressure || scheduled || backlog_ || drained_any_.load(std::memory_order_relaxed)) {
-        finished = drain_slice(flushing_ || scheduled, flushing_, passes_past_targets);
+        finished = drain_slice(flushing_ || scheduled, passes_past_targets);
         if (scheduled) next_export = now + options_.schedule_delay;
       }
       if (finished || Clock::now() >= next_metrics) {
@@ -397,10 +397,10 @@ class Flusher {
   // does not fit waits in the rings) and exports full batches (with `all`,
   // the last partial batch too), pass after pass for at most a slice of
   // time, so that flush, shutdown and metric export are served under any
-  // load. With `flushing`, true once everything written before the flush
+  // load. While flushing, true once everything written before the flush
   // started is exported (one pass after the targets were reached finishes
   // the AsyncSpans).
-  bool drain_slice(bool all, bool flushing, int& passes_past_targets) {
+  bool drain_slice(bool all, int& passes_past_targets) {
     const auto slice_end = Clock::now() + std::chrono::milliseconds(50);
     for (;;) {
       take_drained();  // collected during the last export
@@ -413,12 +413,12 @@ class Flusher {
         reached = collector_.last_targets_reached();
       });
       if (!owned) return false;
-      if (flushing && reached) ++passes_past_targets;
-      const bool done = flushing && passes_past_targets >= 2;
-      export_queue(done || (all && !flushing) || !complete);
+      if (flushing_ && reached) ++passes_past_targets;
+      const bool done = flushing_ && passes_past_targets >= 2;
+      export_queue(done || (all && !flushing_) || !complete);
       backlog_ = !complete;
       if (done) return true;
-      if (!flushing && complete) return false;
+      if (!flushing_ && complete) return false;
       if (Clock::now() >= slice_end || hard_deadline_passed()) return false;
     }
   }

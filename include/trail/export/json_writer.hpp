@@ -27,12 +27,12 @@ namespace trail::detail {
 // The JSON writers below take either a std::string or a StringSink.
 class StringSink {
  public:
-  explicit StringSink(std::string& out) noexcept : StringSink(out, out.size()) {}
-  // Writes from `at` (at most out.size()) over what the string holds past it:
-  // a buffer reused batch after batch keeps its bytes as room, instead of
-  // being cleared and zero-filled again as it grows (4 % of the flusher).
+  explicit StringSink(std::string& out) noexcept : StringSink(out, std::string::npos) {}
+  // Writes from `at` (past out.size(): appends) over what the string holds
+  // past it: a buffer reused batch after batch keeps its bytes as room,
+  // instead of being cleared and zero-filled again as it grows (4 % of the flusher).
   StringSink(std::string& out, std::size_t at) noexcept
-      : out_(out), begin_(out.data()), pos_(begin_ + at), end_(begin_ + out.size()) {}
+      : out_(out), begin_(out.data()), pos_(begin_ + std::min(at, out.size())), end_(begin_ + out.size()) {}
   ~StringSink() { out_.resize(size()); }
   StringSink(const StringSink&) = delete;
   StringSink& operator=(const StringSink&) = delete;

@@ -6,7 +6,6 @@
 // strings. Zero and empty fields are omitted, output has no whitespace.
 #pragma once
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -230,7 +229,7 @@ bool write_span(Out& out, const SpanData& span) {
 // (a buffer reused between batches: StringSink).
 inline void write_trace_request(std::string& buffer, const Resource& resource, const InstrumentationScope& scope,
                                 const SpanData* spans, std::size_t count, std::size_t at = std::string::npos) {
-  StringSink out(buffer, std::min(at, buffer.size()));
+  StringSink out(buffer, at);
   out += "{\"resourceSpans\":[{";
   write_repaired(resource, [&](const Resource& r) { write_resource(out, r); });
   out += ",\"scopeSpans\":[{";

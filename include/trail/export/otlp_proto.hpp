@@ -8,7 +8,6 @@
 // trace_service.proto; each is named in a comment where it is written.
 #pragma once
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -193,7 +192,7 @@ inline void write_proto_span(ProtoWriter& w, const SpanData& span) {
 inline void write_trace_request_proto(std::string& buffer, const Resource& resource,
                                       const InstrumentationScope& scope, const SpanData* spans, std::size_t count,
                                       std::size_t at = std::string::npos) {
-  ProtoWriter w(buffer, std::min(at, buffer.size()));
+  ProtoWriter w(buffer, at);
   const auto resource_spans = w.open(1, 3);
   write_repaired(resource, [&](const Resource& r) { write_proto_resource(w, 1, r); });
   const auto scope_spans = w.open(2, 3);
