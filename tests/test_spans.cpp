@@ -253,64 +253,6 @@ TEST_CASE("the attribute count limit cuts in the middle of a pack, and a replace
   CHECK(spans[0].dropped_attributes_count == 1 + 4);  // c, and the code.* and thread.id attributes
 }
 
-TEST_CASE("an attribute pack is built straight into its span only when the end after it is that span's, with nothing before") {
-  recorded();
-  { TRAIL_SPAN("registers the ring"); }
-  recorded();
-  {
-    TRAIL_SPAN_VAR(parent, "parent");
-    parent.set("a", 1);
-    parent.set("b", 2);
-    parent.set("c", 3);
-    parent.set("d", 4);  // a fourth: the pack [a b c] is written now, before the child's end
-    { TRAIL_SPAN("child"); }
-    parent.set("a", 10);  // the pack [d a] and the end follow the pack read before
-  }
-  {
-    TRAIL_SPAN_VAR(cut, "cut");  // one pack + end, past a limit of 2
-    cut.set("x", 1);
-    cut.set("y", 2);
-    cut.set("z", 3);
-  }
-  trail::detail::Collector limited({/*attribute_count=*/6, 128, 128});
-  std::vector<trail::SpanData> spans;
-  limited.collect_all(spans);
-  REQUIRE(spans.size() == 3);
-  const auto* parent = find_span(spans, "parent");
-  const auto* child = find_span(spans, "child");
-  const auto* cut = find_span(spans, "cut");
-  REQUIRE(parent);
-  REQUIRE(child);
-  REQUIRE(cut);
-  CHECK(child->attributes.size() == 4);  // code.* and thread.id: none of the parent's
-  CHECK(find_attribute(child->attributes, "a") == nullptr);
-  CHECK(parent->attributes.size() == 6);
-  CHECK(std::get<std::int64_t>(*find_attribute(parent->attributes, "a")) == 10);
-  CHECK(std::get<std::int64_t>(*find_attribute(parent->attributes, "b")) == 2);
-  CHECK(std::get<std::int64_t>(*find_attribute(parent->attributes, "c")) == 3);
-  CHECK(std::get<std::int64_t>(*find_attribute(parent->attributes, "d")) == 4);
-  CHECK(parent->dropped_attributes_count == 2);  // code.line.number, thread.id
-  CHECK(cut->attributes.size() == 6);
-  CHECK(cut->dropped_attributes_count == 1);
-
-  // Rebuilt into the storage of those spans: text that starts like the old
-  // one, or is shorter, is not left over from it.
-  limited.recycle(spans.data(), spans.size());
-  spans.clear();
-  {
-    TRAIL_SPAN_VAR(next, "cu");
-    next.set("x", "hom");
-    next.set("xy", "homey");
-  }
-  limited.collect_all(spans);
-  REQUIRE(spans.size() == 1);
-  CHECK(spans[0].name == "cu");
-  CHECK(spans[0].attributes[0].key == "x");
-  CHECK(std::get<std::string>(spans[0].attributes[0].value) == "hom");
-  CHECK(spans[0].attributes[1].key == "xy");
-  CHECK(std::get<std::string>(spans[0].attributes[1].value) == "homey");
-}
-
 TEST_CASE("event and link attributes are recorded as they are set, beside the span's pending ones") {
   recorded();
   const trail::Context target = [] {
@@ -675,8 +617,17 @@ TEST_CASE("a thread that exits loses nothing, and its ring is reclaimed once dra
   CHECK(rings_after == rings_before - 1);
 }
 
+namespace {
+
+// Empties the spare-ring slot (state.hpp), for tests that need to know
+// whether a thread's ring is a new one.
+void drop_spare_ring() { delete trail::detail::process().spare_ring.exchange(nullptr); }
+
+}  // namespace
+
 TEST_CASE("prepare_thread registers the thread's ring before its first span, zero-filled") {
   recorded();
+  drop_spare_ring();
   std::thread([] {
     CHECK(trail::detail::this_thread().ring == nullptr);
     REQUIRE(trail::prepare_thread());
@@ -693,6 +644,71 @@ TEST_CASE("prepare_thread registers the thread's ring before its first span, zer
   const auto spans = recorded();
   REQUIRE(spans.size() == 1);
   CHECK(spans[0].name == "after prepare");
+}
+
+TEST_CASE("a new thread's first span takes the spare ring: pages already touched, counts and serial its own") {
+  using trail::detail::process;
+  using trail::detail::Ring;
+  recorded();
+  drop_spare_ring();
+  trail::detail::Collector::prepare_spare_ring();  // the flusher's job, off the recording threads
+  Ring* spare = process().spare_ring.load();
+  REQUIRE(spare != nullptr);
+  CHECK(spare->capacity() == process().ring_capacity.load());
+  CHECK(static_cast<int>(spare->at(spare->capacity() - 1).type) == 0);  // touched: written with zeros
+  const std::uint64_t last_serial = process().ring_serials.load();
+  std::uint64_t thread_id = 0;
+  std::thread([&] {
+    thread_id = trail::detail::current_thread_id();
+    { TRAIL_SPAN("on the spare ring"); }
+    const Ring* ring = trail::detail::this_thread().ring;
+    CHECK(ring == spare);
+    CHECK(ring->spans_recorded() == 1);
+    CHECK(ring->serial() == last_serial + 1);
+    CHECK(ring->thread_id() == thread_id);
+  }).join();
+  CHECK(process().spare_ring.load() == nullptr);  // taken
+  const auto spans = recorded();
+  REQUIRE(spans.size() == 1);
+  CHECK(std::get<std::int64_t>(*find_attribute(spans[0].attributes, "thread.id")) ==
+        static_cast<std::int64_t>(thread_id));
+  // Drained, its thread gone, the ring (pages all touched) is the spare again,
+  // as new: the next thread's counts start from zero.
+  REQUIRE(process().spare_ring.load() == spare);
+  std::thread([&] {
+    { TRAIL_SPAN("second owner"); }
+    CHECK(trail::detail::this_thread().ring == spare);
+    CHECK(spare->spans_recorded() == 1);
+    CHECK(spare->serial() == last_serial + 2);
+  }).join();
+  const auto second = recorded();
+  REQUIRE(second.size() == 1);
+  CHECK(second[0].name == "second owner");
+  CHECK(second[0].trace_id != spans[0].trace_id);
+}
+
+TEST_CASE("an exited thread's ring becomes the spare only when all its pages were touched") {
+  using trail::detail::process;
+  recorded();
+  drop_spare_ring();
+  std::thread([] { TRAIL_SPAN("a few records, most pages never touched"); }).join();
+  CHECK(recorded().size() == 1);
+  CHECK(process().spare_ring.load() == nullptr);  // freed, not kept: a thread taking it would fault
+  const trail::detail::Ring* lapped = nullptr;
+  std::size_t spans = 0;
+  std::thread([&] {
+    // Once round the ring, drained between bursts (no flusher here).
+    do {
+      for (int i = 0; i < 16; ++i) {
+        TRAIL_SPAN("lap");
+      }
+      spans += recorded().size();
+      lapped = trail::detail::this_thread().ring;
+    } while (lapped->write_position() < lapped->capacity());
+  }).join();
+  spans += recorded().size();
+  CHECK(spans % 16 == 0);
+  CHECK(process().spare_ring.load() == lapped);
 }
 
 TEST_CASE("set_enabled(false) records nothing and keeps no context") {

@@ -45,7 +45,7 @@ class Ring {
                       bool touch = false) noexcept {
     auto* records = touch ? new (std::nothrow) Record[capacity]() : new (std::nothrow) Record[capacity];
     if (records == nullptr) return nullptr;
-    auto* ring = new (std::nothrow) Ring(records, capacity, thread_id, serial, pressure);
+    auto* ring = new (std::nothrow) Ring(records, capacity, thread_id, serial, pressure, touch);
     if (ring == nullptr) delete[] records;
     return ring;
   }
@@ -118,6 +118,24 @@ class Ring {
   void count_consumed() noexcept { bump(spans_consumed_); }
   std::uint64_t spans_consumed() const noexcept { return spans_consumed_.load(std::memory_order_relaxed); }
 
+  // Makes a drained ring of an exited thread new for the thread `thread_id`
+  // (the process's spare ring, state.hpp): the records keep their faulted
+  // pages. Called by the new owner before it registers the ring.
+  void reuse(std::uint64_t thread_id, std::uint64_t serial) noexcept {
+    tail_.store(0, std::memory_order_relaxed);
+    cached_head_ = 0;
+    spans_recorded_.store(0, std::memory_order_relaxed);
+    spans_dropped_.store(0, std::memory_order_relaxed);
+    records_dropped_.store(0, std::memory_order_relaxed);
+    head_.store(0, std::memory_order_relaxed);
+    spans_consumed_.store(0, std::memory_order_relaxed);
+    owner_alive_.store(true, std::memory_order_relaxed);
+    thread_id_ = thread_id;
+    serial_ = serial;
+    next = nullptr;
+    flush_target = 0;
+  }
+
   // In a forked child, where no producer runs: everything counts as read.
   void skip_all() noexcept {
     release(write_position());
@@ -130,6 +148,11 @@ class Ring {
   // quickly): what tells one writer's ring from another's.
   std::uint64_t serial() const noexcept { return serial_; }
   std::uint32_t capacity() const noexcept { return capacity_; }
+  // Consumer only, like `next`: whether every record's page has been touched.
+  bool pages_faulted() noexcept {
+    if (write_position() >= capacity_) faulted_ = true;
+    return faulted_;
+  }
   std::uint64_t spans_recorded() const noexcept { return spans_recorded_.load(std::memory_order_relaxed); }
   std::uint64_t spans_dropped() const noexcept { return spans_dropped_.load(std::memory_order_relaxed); }
   std::uint64_t records_dropped() const noexcept { return records_dropped_.load(std::memory_order_relaxed); }
@@ -140,15 +163,16 @@ class Ring {
   std::uint64_t flush_target = 0;
 
  private:
-  Ring(Record* records, std::uint32_t capacity, std::uint64_t thread_id, std::uint64_t serial,
-       RingPressure& pressure) noexcept
+  Ring(Record* records, std::uint32_t capacity, std::uint64_t thread_id, std::uint64_t serial, RingPressure& pressure,
+       bool faulted) noexcept
       : records_(records),
         mask_(capacity - 1),
         capacity_(capacity),
         half_(capacity / 2),
         pressure_(pressure),
         thread_id_(thread_id),
-        serial_(serial) {}
+        serial_(serial),
+        faulted_(faulted) {}
 
   TRAIL_FORCE_INLINE static void bump(std::atomic<std::uint64_t>& counter) noexcept {
     counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
@@ -177,8 +201,9 @@ class Ring {
   std::atomic<std::uint64_t> spans_consumed_{0};
 
   alignas(64) std::atomic<bool> owner_alive_{true};
-  const std::uint64_t thread_id_;
-  const std::uint64_t serial_;
+  std::uint64_t thread_id_;
+  std::uint64_t serial_;
+  bool faulted_;  // every record's page touched (at creation, or by a writer that went round)
 };
 
 }  // namespace trail::detail

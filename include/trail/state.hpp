@@ -44,7 +44,7 @@ class MetricInstrument;
 // changes: ProcessState, ThreadState, Ring, Record, SpanMeta, Session,
 // MetricInstrument, the runtime's Runtime and Flusher.
 #ifndef TRAIL_DETAIL_PROCESS_ABI
-#define TRAIL_DETAIL_PROCESS_ABI 9
+#define TRAIL_DETAIL_PROCESS_ABI 10
 #endif
 
 #if defined(_LIBCPP_VERSION)
@@ -68,7 +68,7 @@ static_assert(sizeof process_abi_key <= sizeof platform::ProcessAnchor::key, "AB
 
 struct ThreadState {
   Ring* ring;        // nullptr until the thread's first span, and after it exits
-  bool exited;       // thread-local destructors ran (or this copy cannot share): record nothing more
+  bool exited;       // the thread-exit hook ran (or this copy cannot share): record nothing more
   Context current;   // the active context on this thread
   IdGenerator ids;
 };
@@ -121,6 +121,14 @@ struct ProcessState {
   std::atomic<Ring*> rings{nullptr};
   // Records per ring, for rings created from now on.
   std::atomic<std::uint32_t> ring_capacity{16384};
+  // A ring whose pages are already faulted, for the next thread's first
+  // span: kept ready by the flusher (a fresh one, or an exited thread's,
+  // drained), so that a new thread's first spans make no system call and
+  // take no page fault. Taken with a compare-exchange; may be null.
+  std::atomic<Ring*> spare_ring{nullptr};
+  // Drawn from the OS once (and again in a forked child): a thread's first
+  // span mixes it into its id seed instead of making a system call.
+  std::uint64_t id_seed = 0;
   std::atomic<std::uint64_t> thread_counter{0};
   std::atomic<std::uint64_t> ring_serials{0};  // the last Ring::serial() handed out
   // The last context annotation id handed out (Context::annotation).
@@ -158,9 +166,9 @@ inline thread_local ThreadState* t_state = nullptr;
 inline std::uint64_t current_thread_id() noexcept { return platform::thread_id(); }
 
 // Runs when a thread that recorded exits: its ring is handed over to the
-// flusher. The main thread keeps its ring: its thread-local destructors run
-// in exit() before the atexit handlers, and shutdown() (one of them) still
-// records there, ending the sessions left open. Registered by the creating
+// flusher. The main thread keeps its ring: where the hook runs in exit()
+// before the atexit handlers, shutdown() (one of them) still records there,
+// ending the sessions left open. Registered by the creating
 // copy, whose t_own is the thread's state.
 inline void on_recording_thread_exit(void* ring) noexcept {
   if (platform::is_main_thread()) return;
@@ -175,11 +183,26 @@ inline ThreadState* own_thread_state() noexcept { return &t_own; }
 // Fresh entropy for a thread's id generator (also in a forked child, whose
 // copy of the parent's state would repeat the parent's ids).
 inline void seed_ids(ThreadState& ts) noexcept {
-  std::uint64_t entropy = 0;
-  if (!platform::random_bytes(&entropy, sizeof entropy)) entropy = 0;
-  entropy ^= ticks() ^ monotonic_ns() ^ reinterpret_cast<std::uintptr_t>(&ts) ^
-             (g_process.load(std::memory_order_acquire)->thread_counter.fetch_add(1, std::memory_order_relaxed) * 0x9e3779b97f4a7c15ull);
-  ts.ids.seed(entropy);
+  ProcessState& p = *g_process.load(std::memory_order_acquire);
+  // The counter makes every thread's seed distinct within the process; the
+  // process seed, across processes.
+  ts.ids.seed(p.id_seed ^ ticks() ^ reinterpret_cast<std::uintptr_t>(&ts) ^
+              (p.thread_counter.fetch_add(1, std::memory_order_relaxed) * 0x9e3779b97f4a7c15ull));
+}
+
+// The process's id seed, from the OS (a zero seed still leaves the clocks
+// and the thread counter when it has none).
+inline void draw_id_seed(ProcessState& p) noexcept {
+  if (!platform::random_bytes(&p.id_seed, sizeof p.id_seed)) p.id_seed = 0;
+}
+
+// The spare ring, when it has the capacity wanted (one made before a
+// set_ring_capacity() is freed). Whoever exchanges it out owns it.
+inline Ring* take_spare_ring(ProcessState& p, std::uint32_t capacity) noexcept {
+  Ring* spare = p.spare_ring.exchange(nullptr, std::memory_order_acquire);
+  if (spare == nullptr || spare->capacity() == capacity) return spare;
+  delete spare;
+  return nullptr;
 }
 
 // At exit: spans recorded while trail::init() was never called went nowhere.
@@ -212,9 +235,13 @@ inline bool own_thread_init(ThreadState& ts, bool touch_pages) noexcept {
   static const bool hint_registered = std::atexit(forgotten_init_hint) == 0;
   (void)hint_registered;
   seed_ids(ts);
-  std::uint32_t capacity = p.ring_capacity.load(std::memory_order_relaxed);
-  Ring* ring = Ring::create(capacity, current_thread_id(), p.ring_serials.fetch_add(1, std::memory_order_relaxed) + 1,
-                            p.ring_pressure, touch_pages);
+  const std::uint32_t capacity = p.ring_capacity.load(std::memory_order_relaxed);
+  const std::uint64_t serial = p.ring_serials.fetch_add(1, std::memory_order_relaxed) + 1;
+  Ring* ring = take_spare_ring(p, capacity);
+  if (ring != nullptr)
+    ring->reuse(current_thread_id(), serial);
+  else
+    ring = Ring::create(capacity, current_thread_id(), serial, p.ring_pressure, touch_pages);
   if (ring == nullptr) return false;
   register_ring(p, ring);
   ts.ring = ring;
@@ -237,6 +264,15 @@ inline void copy_settings(const HotSettings& from, HotSettings& to) noexcept {
   to.enabled.store(from.enabled.load(std::memory_order_relaxed), std::memory_order_relaxed);
 }
 
+// A process state that this copy's code serves.
+inline ProcessState* new_process_state() noexcept {
+  auto* p = new ProcessState();
+  p->thread_state = own_thread_state;
+  p->thread_init = own_thread_init;
+  draw_id_seed(*p);
+  return p;
+}
+
 // Finds the process state, or creates and publishes it when this copy is
 // the first; then adds this copy's mirror. Once per copy.
 TRAIL_NOINLINE inline ProcessState* attach_process() noexcept {
@@ -247,9 +283,7 @@ TRAIL_NOINLINE inline ProcessState* attach_process() noexcept {
     bool created = false;
     platform::ProcessAnchor* anchor = platform::open_process_anchor(created);
     if (anchor != nullptr && created) {
-      p = new ProcessState();
-      p->thread_state = own_thread_state;
-      p->thread_init = own_thread_init;
+      p = new_process_state();
       std::memcpy(anchor->key, process_abi_key, sizeof process_abi_key);
       anchor->state = p;
       anchor->ready.store(1, std::memory_order_release);
@@ -268,9 +302,7 @@ TRAIL_NOINLINE inline ProcessState* attach_process() noexcept {
     } else {
       std::fputs("trail: no process anchor (/proc/self/maps unreadable?): this copy of trail keeps its own state\n",
                  stderr);
-      p = new ProcessState();
-      p->thread_state = own_thread_state;
-      p->thread_init = own_thread_init;
+      p = new_process_state();
     }
     if (p == nullptr) {  // a foreign trail owns the process: a private, silent state
       p = new ProcessState();

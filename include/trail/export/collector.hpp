@@ -125,19 +125,12 @@ inline std::string short_function_name(std::string_view pretty) {
   return std::string(head.empty() ? std::string_view(text) : head);
 }
 
-// Text into reused storage, which mostly holds that text already (the same
-// key, name or code.* value as the span rebuilt into it last): comparing is
-// cheaper than std::string::assign's general path.
-inline void assign_text(std::string& s, std::string_view text) {
-  if (std::string_view(s) != text) s.assign(text.data(), text.size());
-}
-
 // Value setters that reuse the storage of the value they replace.
 inline std::string& string_value(AttributeValue& v) {
   if (auto* text = std::get_if<std::string>(&v)) return *text;
   return v.emplace<std::string>();
 }
-inline void set_string_value(AttributeValue& v, std::string_view text) { assign_text(string_value(v), text); }
+inline void set_string_value(AttributeValue& v, std::string_view text) { string_value(v).assign(text.data(), text.size()); }
 
 // The first `used` of `attrs` are attributes; elements past them are spare
 // ones (left from a recycled span) whose strings are reused. Setting a key
@@ -158,7 +151,7 @@ void put_attribute(std::vector<Attribute>& attrs, std::size_t& used, std::uint32
   }
   if (used == attrs.size()) attrs.emplace_back();
   Attribute& a = attrs[used++];
-  assign_text(a.key, key);
+  a.key.assign(key.data(), key.size());
   set(a.value);
 }
 
@@ -292,7 +285,7 @@ class Collector {
       drain(*ring, out, share);
       if (!alive && unlink(prev, ring)) {
         retire(*ring);
-        delete ring;
+        if (!offer_as_spare(ring)) delete ring;
       } else {
         prev = ring;
       }
@@ -353,6 +346,18 @@ class Collector {
 
   // Whether the last collect() read every ring to its end (no limit hit).
   bool last_pass_complete() const noexcept { return complete_; }
+
+  // Makes the spare ring when there is none: a new thread's first span then
+  // takes a ring whose pages are faulted, here, off that thread. The
+  // spare's capacity is checked by the thread that takes it.
+  static void prepare_spare_ring() noexcept {
+    ProcessState& p = process();
+    if (p.spare_ring.load(std::memory_order_relaxed) != nullptr) return;
+    Ring* ring = Ring::create(p.ring_capacity.load(std::memory_order_relaxed), 0, 0, p.ring_pressure, /*touch=*/true);
+    Ring* none = nullptr;
+    if (ring != nullptr && !p.spare_ring.compare_exchange_strong(none, ring, std::memory_order_release, std::memory_order_relaxed))
+      delete ring;
+  }
 
  private:
   // An event or a link until its span's end: its attributes are the first
@@ -465,15 +470,14 @@ class Collector {
         complete_ = false;
         break;
       }
-      pos += consume(ring, pos, end, out);
+      pos += consume(ring, pos, out);
     }
     ring.release(pos);
     if (pos < ring.flush_target) targets_reached_ = false;
   }
 
-  // Handles the record at `pos` (of the records before `end`); returns how
-  // many lines it used.
-  std::uint64_t consume(Ring& ring, std::uint64_t pos, std::uint64_t end, std::vector<SpanData>& out) {
+  // Handles the record at `pos`; returns how many lines it used.
+  std::uint64_t consume(Ring& ring, std::uint64_t pos, std::vector<SpanData>& out) {
     const Record& r = ring.at(pos);
     switch (r.type) {
       case RecordType::span_end: {
@@ -491,16 +495,28 @@ class Collector {
       case RecordType::attribute:
         return consume_attribute(ring, pos);
       case RecordType::attribute_pack: {
-        // Most spans: their only extras, written with their end in one
-        // reservation. Those go straight into the span, without the round
-        // trip through a pending entry (a third of rebuilding such a span).
-        if (pos + 1 < end && finishes_with(r, ring.at(pos + 1))) {
-          ring.count_consumed();
-          finish(ring.at(pos + 1), ring.thread_id(), out, &r);
-          return 2;
-        }
         Pending& p = pending(r.span_id);
-        for_each_packed(r, [&](std::string_view key, auto&& set) { add_to_slot(p, ring, r.slot, key, set); });
+        for (std::uint32_t i = 0; i < r.value_type && i < pack_capacity; ++i) {
+          const PackedAttribute& item = r.pack[i];
+          const auto tag = static_cast<std::uint8_t>(r.size >> (8 * i));
+          const std::string_view key = item.key != nullptr ? item.key : "";
+          switch (static_cast<ValueType>(tag & 0x0fu)) {
+            case ValueType::boolean:
+              add_to_slot(p, ring, r.slot, key, [&](AttributeValue& v) { v = item.i != 0; });
+              break;
+            case ValueType::int64: add_to_slot(p, ring, r.slot, key, [&](AttributeValue& v) { v = item.i; }); break;
+            case ValueType::float64:
+              add_to_slot(p, ring, r.slot, key, [&](AttributeValue& v) { v = item.d; });
+              break;
+            case ValueType::string: {
+              const std::uint32_t length = tag >> 4;
+              const std::string_view text(item.text, length < packed_text_max ? length : packed_text_max);
+              add_to_slot(p, ring, r.slot, key, [&](AttributeValue& v) { set_string_value(v, text); });
+              break;
+            }
+            case ValueType::string_array: break;  // never packed
+          }
+        }
         return 1;
       }
       case RecordType::event: {
@@ -577,38 +593,6 @@ class Collector {
         break;
     }
     return 1;  // unreachable with a well-formed ring
-  }
-
-  // Whether `end` is the end of the span of the attribute pack `pack`, to be
-  // finished now (not deferred: see consume()), with no extras read before.
-  bool finishes_with(const Record& pack, const Record& end) const {
-    return end.type == RecordType::span_end && end.span_id == pack.span_id && pack.slot == 0 &&
-           !(end.slot & span_deferred) && links_awaiting_note_.empty() &&
-           (end.size == 0 || notes_.find(end.size) != notes_.end()) &&
-           (pending_.empty() || pending_.find(pack.span_id) == pending_.end());
-  }
-
-  // Calls put(key, set) for each attribute of the attribute pack `r`, where
-  // set(AttributeValue&) writes its value.
-  template <class Put>
-  static void for_each_packed(const Record& r, Put&& put) {
-    for (std::uint32_t i = 0; i < r.value_type && i < pack_capacity; ++i) {
-      const PackedAttribute& item = r.pack[i];
-      const auto tag = static_cast<std::uint8_t>(r.size >> (8 * i));
-      const std::string_view key = item.key != nullptr ? item.key : "";
-      switch (static_cast<ValueType>(tag & 0x0fu)) {
-        case ValueType::boolean: put(key, [&](AttributeValue& v) { v = item.i != 0; }); break;
-        case ValueType::int64: put(key, [&](AttributeValue& v) { v = item.i; }); break;
-        case ValueType::float64: put(key, [&](AttributeValue& v) { v = item.d; }); break;
-        case ValueType::string: {
-          const std::uint32_t length = tag >> 4;
-          const std::string_view text(item.text, length < packed_text_max ? length : packed_text_max);
-          put(key, [&](AttributeValue& v) { set_string_value(v, text); });
-          break;
-        }
-        case ValueType::string_array: break;  // never packed
-      }
-    }
   }
 
   std::uint64_t consume_attribute(const Ring& ring, std::uint64_t pos) {
@@ -733,17 +717,16 @@ class Collector {
     SpanData& s = out.emplace_back(std::move(spare_.back()));
     spare_.pop_back();
     s.trace_state.clear();
+    s.name.clear();
     s.dropped_attributes_count = 0;
     s.dropped_events_count = 0;
     s.dropped_links_count = 0;
     s.status_code = StatusCode::unset;
     s.status_message.clear();
-    return s;  // name, attributes, events, links: finish() swaps or writes over them and trims
+    return s;  // attributes, events, links: finish() swaps or writes over them and trims
   }
 
-  // Rebuilds the span of end record `r`: from its pending extras, or when
-  // `pack` is given (finishes_with), from that attribute pack alone.
-  void finish(const Record& r, std::uint64_t thread_id, std::vector<SpanData>& out, const Record* pack = nullptr) {
+  void finish(const Record& r, std::uint64_t thread_id, std::vector<SpanData>& out) {
     SpanData& s = next_span(out);
     // Used elements of s.attributes, s.events, s.links; spare ones follow until trimmed.
     std::size_t attributes = 0, events = 0, links = 0;
@@ -760,14 +743,8 @@ class Collector {
     // OTLP SpanFlags: W3C flags, and whether the parent's remoteness is known.
     s.flags = 0x01u | 0x100u | ((r.slot & span_remote_parent) ? 0x200u : 0u);
     const SpanMeta* meta = r.span.meta;
-    if (meta == nullptr) s.name.clear();
-    else assign_text(s.name, meta->name != nullptr ? std::string_view(meta->name) : code_site(meta).function);
-    const auto put = [&](std::string_view key, auto&& set) {
-      put_attribute(s.attributes, attributes, s.dropped_attributes_count, key, limits_.attribute_count, set);
-    };
-    if (pack != nullptr) {
-      for_each_packed(*pack, put);
-    } else if (r.slot & span_has_extras) {
+    if (meta != nullptr) s.name = meta->name != nullptr ? meta->name : code_site(meta).function;
+    if (r.slot & span_has_extras) {
       auto it = pending_.find(r.span_id);
       if (it != pending_.end()) {
         Pending& p = it->second;
@@ -807,6 +784,9 @@ class Collector {
     }
     s.events.resize(events);
     s.links.resize(links);
+    const auto put = [&](std::string_view key, auto&& set) {
+      put_attribute(s.attributes, attributes, s.dropped_attributes_count, key, limits_.attribute_count, set);
+    };
     if (r.size != 0) annotate(s, r.size, (r.slot & span_genai) != 0, attributes);
     if (r.slot & span_genai) {
       s.attributes.resize(attributes);
@@ -942,6 +922,15 @@ class Collector {
     }
     Ring* expected = ring;
     return process().rings.compare_exchange_strong(expected, ring->next, std::memory_order_acq_rel);
+  }
+
+  // An exited thread's ring, drained and unlinked, becomes the spare when
+  // there is none and its pages are all faulted already.
+  static bool offer_as_spare(Ring* ring) noexcept {
+    ProcessState& p = process();
+    if (ring->capacity() != p.ring_capacity.load(std::memory_order_relaxed) || !ring->pages_faulted()) return false;
+    Ring* none = nullptr;
+    return p.spare_ring.compare_exchange_strong(none, ring, std::memory_order_release, std::memory_order_relaxed);
   }
 
   static void retire(const Ring& ring) {

@@ -378,6 +378,7 @@ class Flusher {
       if (finished && !stopping && !force_flush_exporters()) flush_ok_ = false;  // at stop, shutdown() writes out
       if (!flushing_ && !stopping && Clock::now() >= next_background)  // and at least every 200 ms (Exporter)
         next_background = std::min(background(), Clock::now() + std::chrono::milliseconds(200));
+      if (!flushing_ && !stopping) Collector::prepare_spare_ring();
 
       lock.lock();
       if (finished || (flushing_ && stopping && hard_deadline_passed())) {

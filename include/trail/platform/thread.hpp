@@ -12,6 +12,7 @@
 #if defined(_WIN32)
 #include "windows.hpp"
 #else
+#include <pthread.h>
 #include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -51,20 +52,18 @@ inline std::uint64_t thread_id() noexcept { return static_cast<std::uint64_t>(::
 inline bool is_main_thread() noexcept { return ::syscall(SYS_gettid) == ::getpid(); }
 inline void yield() noexcept { ::sched_yield(); }
 
-template <void (*Fn)(void*)>
-struct ThreadExitHook {
-  void* arg = nullptr;
-  ~ThreadExitHook() {
-    if (arg != nullptr) Fn(arg);
-  }
-};
-
+// A pthread key, not a thread_local with a destructor: registering one of
+// those (__cxa_thread_atexit_impl) allocates and takes the dynamic loader's
+// lock, half of a new thread's first span. Key destructors run after the
+// thread_local destructors, so spans recorded in those still land.
 template <void (*Fn)(void*)>
 bool on_thread_exit(void* arg) noexcept {
-  // Function-local so that only code that records pays for its TLS guard.
-  static thread_local ThreadExitHook<Fn> hook;
-  hook.arg = arg;
-  return true;
+  struct Key {
+    pthread_key_t key{};
+    bool ok = ::pthread_key_create(&key, Fn) == 0;
+  };
+  static const Key k;
+  return k.ok && ::pthread_setspecific(k.key, arg) == 0;
 }
 
 #endif
