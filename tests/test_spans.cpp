@@ -253,6 +253,64 @@ TEST_CASE("the attribute count limit cuts in the middle of a pack, and a replace
   CHECK(spans[0].dropped_attributes_count == 1 + 4);  // c, and the code.* and thread.id attributes
 }
 
+TEST_CASE("an attribute pack is built straight into its span only when the end after it is that span's, with nothing before") {
+  recorded();
+  { TRAIL_SPAN("registers the ring"); }
+  recorded();
+  {
+    TRAIL_SPAN_VAR(parent, "parent");
+    parent.set("a", 1);
+    parent.set("b", 2);
+    parent.set("c", 3);
+    parent.set("d", 4);  // a fourth: the pack [a b c] is written now, before the child's end
+    { TRAIL_SPAN("child"); }
+    parent.set("a", 10);  // the pack [d a] and the end follow the pack read before
+  }
+  {
+    TRAIL_SPAN_VAR(cut, "cut");  // one pack + end, past a limit of 2
+    cut.set("x", 1);
+    cut.set("y", 2);
+    cut.set("z", 3);
+  }
+  trail::detail::Collector limited({/*attribute_count=*/6, 128, 128});
+  std::vector<trail::SpanData> spans;
+  limited.collect_all(spans);
+  REQUIRE(spans.size() == 3);
+  const auto* parent = find_span(spans, "parent");
+  const auto* child = find_span(spans, "child");
+  const auto* cut = find_span(spans, "cut");
+  REQUIRE(parent);
+  REQUIRE(child);
+  REQUIRE(cut);
+  CHECK(child->attributes.size() == 4);  // code.* and thread.id: none of the parent's
+  CHECK(find_attribute(child->attributes, "a") == nullptr);
+  CHECK(parent->attributes.size() == 6);
+  CHECK(std::get<std::int64_t>(*find_attribute(parent->attributes, "a")) == 10);
+  CHECK(std::get<std::int64_t>(*find_attribute(parent->attributes, "b")) == 2);
+  CHECK(std::get<std::int64_t>(*find_attribute(parent->attributes, "c")) == 3);
+  CHECK(std::get<std::int64_t>(*find_attribute(parent->attributes, "d")) == 4);
+  CHECK(parent->dropped_attributes_count == 2);  // code.line.number, thread.id
+  CHECK(cut->attributes.size() == 6);
+  CHECK(cut->dropped_attributes_count == 1);
+
+  // Rebuilt into the storage of those spans: text that starts like the old
+  // one, or is shorter, is not left over from it.
+  limited.recycle(spans.data(), spans.size());
+  spans.clear();
+  {
+    TRAIL_SPAN_VAR(next, "cu");
+    next.set("x", "hom");
+    next.set("xy", "homey");
+  }
+  limited.collect_all(spans);
+  REQUIRE(spans.size() == 1);
+  CHECK(spans[0].name == "cu");
+  CHECK(spans[0].attributes[0].key == "x");
+  CHECK(std::get<std::string>(spans[0].attributes[0].value) == "hom");
+  CHECK(spans[0].attributes[1].key == "xy");
+  CHECK(std::get<std::string>(spans[0].attributes[1].value) == "homey");
+}
+
 TEST_CASE("event and link attributes are recorded as they are set, beside the span's pending ones") {
   recorded();
   const trail::Context target = [] {
