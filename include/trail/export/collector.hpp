@@ -125,19 +125,12 @@ inline std::string short_function_name(std::string_view pretty) {
   return std::string(head.empty() ? std::string_view(text) : head);
 }
 
-// Text into reused storage, which mostly holds that text already (the same
-// key, name or code.* value as the span rebuilt into it last): comparing is
-// cheaper than std::string::assign's general path.
-inline void assign_text(std::string& s, std::string_view text) {
-  if (std::string_view(s) != text) s.assign(text.data(), text.size());
-}
-
 // Value setters that reuse the storage of the value they replace.
 inline std::string& string_value(AttributeValue& v) {
   if (auto* text = std::get_if<std::string>(&v)) return *text;
   return v.emplace<std::string>();
 }
-inline void set_string_value(AttributeValue& v, std::string_view text) { assign_text(string_value(v), text); }
+inline void set_string_value(AttributeValue& v, std::string_view text) { string_value(v).assign(text.data(), text.size()); }
 
 // The first `used` of `attrs` are attributes; elements past them are spare
 // ones (left from a recycled span) whose strings are reused. Setting a key
@@ -158,7 +151,7 @@ void put_attribute(std::vector<Attribute>& attrs, std::size_t& used, std::uint32
   }
   if (used == attrs.size()) attrs.emplace_back();
   Attribute& a = attrs[used++];
-  assign_text(a.key, key);
+  a.key.assign(key.data(), key.size());
   set(a.value);
 }
 
@@ -745,12 +738,13 @@ class Collector {
     SpanData& s = out.emplace_back(std::move(spare_.back()));
     spare_.pop_back();
     s.trace_state.clear();
+    s.name.clear();
     s.dropped_attributes_count = 0;
     s.dropped_events_count = 0;
     s.dropped_links_count = 0;
     s.status_code = StatusCode::unset;
     s.status_message.clear();
-    return s;  // name, attributes, events, links: finish() swaps or writes over them and trims
+    return s;  // attributes, events, links: finish() swaps or writes over them and trims
   }
 
   // Rebuilds the span of end record `r`: from its pending extras, or when
@@ -772,8 +766,7 @@ class Collector {
     // OTLP SpanFlags: W3C flags, and whether the parent's remoteness is known.
     s.flags = 0x01u | 0x100u | ((r.slot & span_remote_parent) ? 0x200u : 0u);
     const SpanMeta* meta = r.span.meta;
-    if (meta == nullptr) s.name.clear();
-    else assign_text(s.name, meta->name != nullptr ? std::string_view(meta->name) : code_site(meta).function);
+    if (meta != nullptr) s.name = meta->name != nullptr ? meta->name : code_site(meta).function;
     const auto put = [&](std::string_view key, auto&& set) {
       put_attribute(s.attributes, attributes, s.dropped_attributes_count, key, limits_.attribute_count, set);
     };
