@@ -151,11 +151,13 @@ TEST_CASE("after fork() the child records nothing until it calls init again") {
   Running running(exporting_to(parent_memory));
   record_spans(1, "before fork");
   void* const parent_flusher = trail::detail::process().ring_pressure.target.load();
+  const std::uint64_t parent_seed = trail::detail::process().id_seed;
 
   const pid_t pid = ::fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
     if (trail::is_enabled()) ::_exit(10);
+    if (trail::detail::process().id_seed == parent_seed) ::_exit(16);  // the child's threads would repeat the parent's ids
     if (trail::test::under_thread_sanitizer) ::_exit(0);  // no threads after a multi-threaded fork
     auto memory = std::make_shared<trail::InMemoryExporter>();
     if (!trail::init(exporting_to(memory))) ::_exit(11);

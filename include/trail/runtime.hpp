@@ -258,9 +258,8 @@ inline void after_fork_in_child() noexcept {
     r->skip_all();
     if (r != this_thread().ring) r->mark_owner_exited();
   }
-  // The only thread here; its generator state is a copy of the parent's,
-  // and so is the seed its later threads would mix in.
-  draw_id_seed(p);
+  // The only thread here; its generator state is a copy of the parent's
+  // (the process seed was redrawn by state.hpp's own fork handler).
   if (this_thread().ring != nullptr) seed_ids(this_thread());
 }
 

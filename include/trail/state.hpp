@@ -26,6 +26,7 @@
 #include "context.hpp"
 #include "ids.hpp"
 #include "platform/entropy.hpp"
+#include "platform/process.hpp"
 #include "platform/process_anchor.hpp"
 #include "platform/thread.hpp"
 #include "ring.hpp"
@@ -123,8 +124,8 @@ struct ProcessState {
   std::atomic<std::uint32_t> ring_capacity{16384};
   // A ring whose pages are already faulted, for the next thread's first
   // span: kept ready by the flusher (a fresh one, or an exited thread's,
-  // drained), so that a new thread's first spans make no system call and
-  // take no page fault. Taken with a compare-exchange; may be null.
+  // drained), so that a new thread's first spans allocate nothing and take
+  // no page fault. Taken with an exchange; may be null.
   std::atomic<Ring*> spare_ring{nullptr};
   // Drawn from the OS once (and again in a forked child): a thread's first
   // span mixes it into its id seed instead of making a system call.
@@ -237,7 +238,9 @@ inline bool own_thread_init(ThreadState& ts, bool touch_pages) noexcept {
   seed_ids(ts);
   const std::uint32_t capacity = p.ring_capacity.load(std::memory_order_relaxed);
   const std::uint64_t serial = p.ring_serials.fetch_add(1, std::memory_order_relaxed) + 1;
-  Ring* ring = take_spare_ring(p, capacity);
+  // prepare_thread() touches its own ring: its pages then belong to this
+  // thread's NUMA node, and are not shared copy-on-write with a forked child.
+  Ring* ring = touch_pages ? nullptr : take_spare_ring(p, capacity);
   if (ring != nullptr)
     ring->reuse(current_thread_id(), serial);
   else
@@ -270,6 +273,8 @@ inline ProcessState* new_process_state() noexcept {
   p->thread_state = own_thread_state;
   p->thread_init = own_thread_init;
   draw_id_seed(*p);
+  // A forked child's threads must not draw the parent's ids, init() or not.
+  platform::on_fork_child([] { draw_id_seed(*g_process.load(std::memory_order_acquire)); });
   return p;
 }
 

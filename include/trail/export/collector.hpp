@@ -350,10 +350,15 @@ class Collector {
   // Makes the spare ring when there is none: a new thread's first span then
   // takes a ring whose pages are faulted, here, off that thread. The
   // spare's capacity is checked by the thread that takes it.
+  // Only for rings of at most kSpareRingBytes: a larger spare would keep that
+  // much memory resident in a program that may start no other thread (those
+  // rings are still recycled from exited threads).
   static void prepare_spare_ring() noexcept {
     ProcessState& p = process();
-    if (p.spare_ring.load(std::memory_order_relaxed) != nullptr) return;
-    Ring* ring = Ring::create(p.ring_capacity.load(std::memory_order_relaxed), 0, 0, p.ring_pressure, /*touch=*/true);
+    const std::uint32_t capacity = p.ring_capacity.load(std::memory_order_relaxed);
+    if (p.spare_ring.load(std::memory_order_relaxed) != nullptr || std::uint64_t{capacity} * sizeof(Record) > kSpareRingBytes)
+      return;
+    Ring* ring = Ring::create(capacity, 0, 0, p.ring_pressure, /*touch=*/true);
     Ring* none = nullptr;
     if (ring != nullptr && !p.spare_ring.compare_exchange_strong(none, ring, std::memory_order_release, std::memory_order_relaxed))
       delete ring;
@@ -387,6 +392,7 @@ class Collector {
   // Bounds of the reused storage: about a queue of spans, and the spans
   // whose extras wait for their end at one time in a busy program.
   static constexpr std::size_t kSpareSpans = 4096, kSparePending = 1024;
+  static constexpr std::uint64_t kSpareRingBytes = std::uint64_t{4} << 20;
 
   // What an annotation id stands for (record.hpp NoteKind).
   struct Note {

@@ -52,10 +52,19 @@ inline std::uint64_t thread_id() noexcept { return static_cast<std::uint64_t>(::
 inline bool is_main_thread() noexcept { return ::syscall(SYS_gettid) == ::getpid(); }
 inline void yield() noexcept { ::sched_yield(); }
 
+template <void (*Fn)(void*)>
+struct ThreadExitHook {
+  void* arg = nullptr;
+  ~ThreadExitHook() {
+    if (arg != nullptr) Fn(arg);
+  }
+};
+
 // A pthread key, not a thread_local with a destructor: registering one of
 // those (__cxa_thread_atexit_impl) allocates and takes the dynamic loader's
 // lock, half of a new thread's first span. Key destructors run after the
-// thread_local destructors, so spans recorded in those still land.
+// thread_local destructors, so spans recorded in those still land. The
+// thread_local stays for when the process is out of keys.
 template <void (*Fn)(void*)>
 bool on_thread_exit(void* arg) noexcept {
   struct Key {
@@ -63,7 +72,10 @@ bool on_thread_exit(void* arg) noexcept {
     bool ok = ::pthread_key_create(&key, Fn) == 0;
   };
   static const Key k;
-  return k.ok && ::pthread_setspecific(k.key, arg) == 0;
+  if (k.ok && ::pthread_setspecific(k.key, arg) == 0) return true;
+  static thread_local ThreadExitHook<Fn> hook;  // function-local: only code that records pays its TLS guard
+  hook.arg = arg;
+  return true;
 }
 
 #endif
